@@ -1,0 +1,40 @@
+# Every target builds the virtualenv it needs, so each works on a fresh clone.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STACK  ?= prod
+
+.PHONY: venv test check plan lint-rules bench clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+## test: the whole suite (the README's test command)
+test: venv
+	$(BIN)/python -m pytest -q
+
+## check: ruff, mypy and the rule lint (static checks only)
+check: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/logmon lint
+
+## plan: the main job, the offline plan of the prod stack (STACK=dev|staging|prod)
+plan: venv
+	$(BIN)/logmon plan --stack $(STACK)
+
+lint-rules: venv
+	$(BIN)/logmon lint
+
+## bench: every benchmark, each printing ratios against its anchor
+bench: venv
+	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""The Pulumi program: stack settings, the rules, and one component per concern."""

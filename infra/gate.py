@@ -1,0 +1,59 @@
+"""The gate between configuration and resources: settings, rules and lint, before anything is registered.
+
+A problem is reported through Pulumi's log with its file and line, then the program stops with
+`pulumi.RunError`, so a bad rule or setting creates, changes and deletes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pulumi
+
+from infra.settings import StackSettings, read_settings
+from logmon.diagnostics import Finding, RulesInvalid, Severity
+from logmon.lint import lint_rules
+from logmon.rules.loader import RuleSet, apply_overrides, load_rules
+
+
+def _report(findings: Sequence[Finding]) -> int:
+    errors = 0
+    for finding in findings:
+        line = f"{finding.location}: {finding.severity.value} {finding.check}: {finding.message}"
+        if finding.severity is Severity.ERROR:
+            errors += 1
+            pulumi.log.error(line)
+        elif finding.severity is Severity.WARNING:
+            pulumi.log.warn(line)
+        else:
+            pulumi.log.info(line)
+    return errors
+
+
+def _stop(findings: Sequence[Finding], what: str) -> None:
+    errors = _report(findings)
+    raise pulumi.RunError(f"{what}: {errors} error(s), reported above; no resource was registered")
+
+
+def validated_inputs(stack: str) -> tuple[StackSettings, RuleSet]:
+    """The stack's settings and its rules (overrides applied), both checked; stops the program otherwise."""
+    try:
+        settings, overrides = read_settings(stack)
+    except RulesInvalid as invalid:
+        _stop(invalid.findings, f"the settings in Pulumi.{stack}.yaml are invalid")
+        raise
+    try:
+        # Pulumi runs the program in the project directory, where Pulumi.yaml and the stack files are.
+        rules = apply_overrides(load_rules(Path.cwd() / settings.rules_dir), overrides)
+    except RulesInvalid as invalid:
+        _stop(invalid.findings, "the rules do not load")
+        raise
+    except FileNotFoundError as missing:
+        raise pulumi.RunError(f"{missing}; set `logmon:settings.rules_dir`") from None
+    handles = [*settings.notifications.critical, *settings.notifications.warning]
+    findings = lint_rules(rules, environment_handles=handles)
+    if any(f.severity is Severity.ERROR for f in findings):
+        _stop(findings, "the rules fail lint")
+    _report(findings)
+    return settings, rules

@@ -1,0 +1,184 @@
+"""Stack configuration → typed settings.
+
+Structured settings live under `logmon:settings` in `Pulumi.<stack>.yaml` (Pulumi.yaml's `config:` block
+has no object type) and are read with `require_object`. Overrides of rules live under `logmon:overrides`.
+A missing or wrong setting fails with the key's full name and the stack file, at the line when the file
+is readable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
+
+from logmon.diagnostics import Finding, Location, RulesInvalid, Severity
+from logmon.rules.model import Overrides, RuleModel
+from logmon.rules.source import LocatedDict, parse_yaml
+from logmon.rules.validation import validate_document
+
+PROJECT = "logmon"
+
+DATADOG_SITES = Literal[
+    "datadoghq.com",
+    "us3.datadoghq.com",
+    "us5.datadoghq.com",
+    "datadoghq.eu",
+    "ap1.datadoghq.com",
+    "ddog-gov.com",
+]
+DATADOG_AWS_ACCOUNT = {"ap1.datadoghq.com": "417141415827"}
+"""Datadog's AWS account that assumes archive roles; every other site uses 464622532012."""
+DEFAULT_DATADOG_AWS_ACCOUNT = "464622532012"
+
+
+class Notifications(RuleModel):
+    critical: list[str] = []
+    """Handles every monitor notifies on alert in this environment, e.g. `@pagerduty-platform`."""
+    warning: list[str] = []
+    """Handles every monitor notifies on warning in this environment."""
+
+
+class ObjectLock(RuleModel):
+    enabled: bool = False
+    mode: Literal["GOVERNANCE", "COMPLIANCE"] = "GOVERNANCE"
+    """GOVERNANCE lets privileged users delete early; COMPLIANCE lets nobody, not even root."""
+    days: int = Field(default=365, ge=1)
+
+
+class ArchiveSettings(RuleModel):
+    bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9]$")
+    """The S3 bucket name (globally unique)."""
+    kms_key_arn: str | None = None
+    """Encrypt with this KMS key (SSE-KMS) instead of S3-managed keys (SSE-S3)."""
+    object_lock: ObjectLock = ObjectLock()
+    role_name: str = "DatadogLogArchiveRole"
+    """The IAM role Datadog assumes to write and rehydrate the archive."""
+    integration: Literal["create", "existing"] = "create"
+    """`create`: this stack registers the AWS account with Datadog using `role_name`; `existing`: the account
+    is already integrated with Datadog, `role_name` is that integration's role, and the archive policy is
+    attached to it."""
+
+
+class Toleration(RuleModel):
+    key: str | None = None
+    operator: Literal["Exists", "Equal"] = "Exists"
+    value: str | None = None
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+
+
+class ResourceAmounts(RuleModel):
+    cpu: str = Field(pattern=r"^[0-9]+(\.[0-9]+)?m?$")
+    memory: str = Field(pattern=r"^[0-9]+(Ki|Mi|Gi)?$")
+
+
+class AgentResources(RuleModel):
+    requests: ResourceAmounts = ResourceAmounts(cpu="200m", memory="256Mi")
+    limits: ResourceAmounts = ResourceAmounts(cpu="500m", memory="512Mi")
+
+
+class AgentSettings(RuleModel):
+    namespace: str = Field(default="datadog", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    image: str = Field(pattern=r"^[^:@\s]+(:[A-Za-z0-9_.\-]+|@sha256:[0-9a-f]{64})$")
+    """The agent image, pinned by tag or digest, e.g. `gcr.io/datadoghq/agent:7.64.3`."""
+    tolerations: list[Toleration] = []
+    resources: AgentResources = AgentResources()
+    priority_class_name: str | None = None
+
+    @model_validator(mode="after")
+    def _pinned(self) -> AgentSettings:
+        if self.image.endswith(":latest"):
+            raise ValueError("pin the agent image to a version, not `latest`")
+        return self
+
+
+class StackSettings(RuleModel):
+    """Everything that differs between dev, staging and prod."""
+
+    environment: Literal["dev", "staging", "prod"]
+    datadog_site: DATADOG_SITES = "datadoghq.com"
+    aws_region: str = Field(pattern=r"^[a-z]{2}(-[a-z]+)+-[0-9]$")
+    aws_account_id: str = Field(pattern=r"^[0-9]{12}$")
+    """The AWS account that holds the archive bucket."""
+    cluster_name: str = Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    protect: bool = False
+    """Protect the archive bucket and the indexes from deletion (prod: true)."""
+    manage_pipeline_order: bool = False
+    """Manage the org-wide LogsPipelineOrder (it must list integration pipelines too); off by default."""
+    integration_pipeline_ids: list[str] = []
+    """With `manage_pipeline_order`, the IDs of pipelines (integration ones included) kept ahead of ours."""
+    notifications: Notifications = Notifications()
+    archive: ArchiveSettings
+    agent: AgentSettings
+    rules_dir: str = "rules"
+
+    @property
+    def datadog_aws_account(self) -> str:
+        return DATADOG_AWS_ACCOUNT.get(self.datadog_site, DEFAULT_DATADOG_AWS_ACCOUNT)
+
+
+def stack_file(stack: str, project_dir: Path = Path()) -> Path:
+    return project_dir / f"Pulumi.{stack}.yaml"
+
+
+def parse_settings(
+    settings: Any, overrides: Any, stack: str, project_dir: Path = Path()
+) -> tuple[StackSettings, Overrides]:
+    """Validate raw config objects; findings point into `Pulumi.<stack>.yaml` where it can be read."""
+    path = stack_file(stack, project_dir)
+    name = path.name
+    located = _located_config(path)
+    findings: list[Finding] = []
+    parsed_settings: StackSettings | None = None
+    parsed_overrides = Overrides()
+    if settings is None:
+        findings.append(
+            Finding(
+                "settings/missing",
+                Severity.ERROR,
+                Location(name, 1, 1),
+                f"`{PROJECT}:settings` is not set in {name}; add the settings object (see README)",
+            )
+        )
+    else:
+        try:
+            parsed_settings = validate_document(
+                _prefer_located(located, "settings", settings), StackSettings, name, f"{PROJECT}:settings"
+            )
+        except RulesInvalid as invalid:
+            findings.extend(invalid.findings)
+    if overrides is not None:
+        try:
+            parsed_overrides = validate_document(
+                _prefer_located(located, "overrides", overrides), Overrides, name, f"{PROJECT}:overrides"
+            )
+        except RulesInvalid as invalid:
+            findings.extend(invalid.findings)
+    if findings or parsed_settings is None:
+        raise RulesInvalid(findings)
+    return parsed_settings, parsed_overrides
+
+
+def _prefer_located(located: dict[str, Any], key: str, value: Any) -> Any:
+    """The stack file's copy (which knows its lines) when it says the same as the config Pulumi gave."""
+    candidate = located.get(f"{PROJECT}:{key}")
+    return candidate if candidate == value else value
+
+
+def _located_config(path: Path) -> dict[str, Any]:
+    """The stack file's `config:` values with positions, or nothing when it cannot be read."""
+    try:
+        document = parse_yaml(path.read_text(encoding="utf-8"), str(path.name))
+    except (OSError, RulesInvalid):
+        return {}
+    config = document.get("config") if isinstance(document, LocatedDict) else None
+    return dict(config) if isinstance(config, LocatedDict) else {}
+
+
+def read_settings(stack: str) -> tuple[StackSettings, Overrides]:
+    """Read the current stack's settings through Pulumi's config."""
+    import pulumi
+
+    config = pulumi.Config(PROJECT)
+    return parse_settings(config.get_object("settings"), config.get_object("overrides"), stack)

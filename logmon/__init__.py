@@ -1,0 +1,1 @@
+"""The engine that proves log rules offline: rule model, search language, pipeline emulator, checks."""

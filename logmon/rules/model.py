@@ -1,0 +1,469 @@
+"""The typed rule model: what `rules/*.yaml` may say, as pydantic models that remember their source.
+
+Pure data, no Pulumi. Every model built from YAML keeps the positions of its fields, so a check can point
+at `rules/monitors.yaml:42:7`. Constraints that deserve a named lint check (index name format, sample
+rates, window range, ...) are shown to editors through the JSON Schema but enforced by `logmon lint`, so a
+mistake there gets a finding with the check's name rather than a generic schema error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
+
+from logmon.diagnostics import Location
+from logmon.rules.source import LocatedDict, LocatedList, Scalar
+
+UNKNOWN_LOCATION = Location("<rules>", 1, 1)
+
+SearchQuery = Annotated[
+    str,
+    Field(description="Datadog log search syntax, e.g. `@event_type:payment_completion @payment_status:failed`."),
+]
+AttributePath = Annotated[
+    str,
+    Field(pattern=r"^@?[A-Za-z_][A-Za-z0-9_\-]*(\.[A-Za-z0-9_\-]+)*$", description="An attribute path."),
+]
+
+
+class RuleModel(BaseModel):
+    """Base of every rule model: strict types, no unknown keys, and source positions kept."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, use_attribute_docstrings=True)
+
+    _location: Location = PrivateAttr(default=UNKNOWN_LOCATION)
+    _field_locations: dict[str, Location] = PrivateAttr(default_factory=dict)
+    _scalars: dict[str, Scalar] = PrivateAttr(default_factory=dict)
+    _lists: dict[str, LocatedList] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_source(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        model = handler(data)
+        if isinstance(data, LocatedDict) and isinstance(model, RuleModel):
+            model._adopt_source(data)
+        return model
+
+    def _adopt_source(self, data: LocatedDict) -> None:
+        self._location = data.location
+        self._field_locations = dict(data.value_locations)
+        self._scalars = dict(data.scalars)
+        self._lists = {key: value for key, value in data.items() if isinstance(value, LocatedList)}
+
+    def where(self, field: str | None = None) -> Location:
+        """Where this object, or one of its fields, is written."""
+        if field is None:
+            return self._location
+        return self._field_locations.get(field, self._location)
+
+    def scalar(self, field: str) -> Scalar | None:
+        """The field's scalar as written, to locate an offset inside it (a query's column)."""
+        return self._scalars.get(field)
+
+    def item_where(self, field: str, index: int) -> Location:
+        items = self._lists.get(field)
+        return items.where(index) if items is not None else self.where(field)
+
+    def item_scalar(self, field: str, index: int) -> Scalar | None:
+        items = self._lists.get(field)
+        return items.scalars.get(index) if items is not None else None
+
+    def position_in(self, field: str, offset: int) -> Location:
+        """The file position of character `offset` of a text field (e.g. a search query)."""
+        scalar = self.scalar(field)
+        return scalar.position(offset) if scalar is not None else self.where(field)
+
+    def with_updates(self, updates: Mapping[str, Any], source: LocatedDict | None = None) -> Self:
+        """A copy with some fields replaced; replaced fields point at `source` (an override) if given."""
+        copy = self.model_copy(update=dict(updates))
+        copy._location = self._location
+        copy._field_locations = dict(self._field_locations)
+        copy._scalars = dict(self._scalars)
+        copy._lists = dict(self._lists)
+        if source is not None:
+            for key in updates:
+                if key in source.value_locations:
+                    copy._field_locations[key] = source.value_locations[key]
+                if key in source.scalars:
+                    copy._scalars[key] = source.scalars[key]
+                if isinstance(source.get(key), LocatedList):
+                    copy._lists[key] = source[key]
+        return copy
+
+
+# ---------------------------------------------------------------------------------------------- monitors
+
+Comparator = Literal[">", ">=", "<", "<="]
+Rollup = Literal["count", "cardinality", "avg", "sum", "min", "max", "median", "pc75", "pc90", "pc95", "pc98", "pc99"]
+
+
+class Threshold(RuleModel):
+    comparator: Comparator = ">"
+    """How the evaluated value is compared with the thresholds."""
+    critical: float
+    """Alert when the value crosses this, in `unit`s."""
+    warning: float | None = None
+    """Warn when the value crosses this (must sit before `critical` in the comparator's direction)."""
+    unit: Literal["per_window", "per_minute"] = "per_window"
+    """`per_minute` numbers are multiplied by the window's minutes to build the query (count rollups only)."""
+
+
+class Notify(RuleModel):
+    critical: list[str] = []
+    """Handles notified when the monitor alerts, e.g. `@pagerduty-payments`."""
+    warning: list[str] = []
+    """Handles notified when the monitor warns, e.g. `@slack-payments-alerts`."""
+
+
+class Monitor(RuleModel):
+    """A log monitor. The Datadog query is built from these fields, so its number equals the threshold."""
+
+    name: str = Field(min_length=1)
+    """The monitor's title in Datadog."""
+    search: SearchQuery | None = None
+    """Which logs to count (Datadog search syntax)."""
+    query: str | None = None
+    """A complete `logs(...)...` monitor query, for monitors not expressible with the fields below."""
+    indexes: list[str] = ["*"]
+    """Indexes to evaluate; `*` means every standard index."""
+    rollup: Rollup = "count"
+    """`count`, `cardinality` of an attribute, or a measure aggregation (`avg`, `sum`, `pc95`, ...)."""
+    measure: str | None = None
+    """The `@attribute` that `cardinality` or a measure aggregation applies to."""
+    group_by: list[str] = []
+    """Facets to group by (one alert per group), e.g. `@currency`."""
+    window: str | None = Field(default=None, json_schema_extra={"pattern": r"^[1-9][0-9]*[mh]$"})
+    """Evaluation window: `5m`, `1h` (1 minute to 2 days)."""
+    threshold: Threshold
+    priority: int | None = Field(default=None, json_schema_extra={"minimum": 1, "maximum": 5})
+    """Datadog priority, 1 (highest) to 5."""
+    tags: list[str] = []
+    notify: Notify = Notify()
+    message: str = ""
+    """The notification body; handles are added per severity from `notify`."""
+    evaluation_delay: int = Field(default=0, ge=0)
+    """Seconds to delay evaluation, for logs that arrive late."""
+    renotify_interval: int | None = Field(default=None, ge=0)
+    """Minutes before re-notifying while still alerting."""
+
+    @model_validator(mode="after")
+    def _search_or_query(self) -> Monitor:
+        if (self.search is None) == (self.query is None):
+            raise ValueError("state either `search` (with `window`) or a complete `query`, not both or neither")
+        if self.search is not None and self.window is None:
+            raise ValueError("a monitor with `search` needs a `window` such as `5m`")
+        if self.query is None and self.rollup != "count" and self.measure is None:
+            raise ValueError(f"rollup `{self.rollup}` needs a `measure` such as `@usr.id`")
+        if self.rollup == "count" and self.measure is not None:
+            raise ValueError("rollup `count` takes no `measure`; remove it or choose another rollup")
+        return self
+
+
+# --------------------------------------------------------------------------------------------- pipelines
+
+
+class _Processor(RuleModel):
+    name: str = ""
+    """A label shown in Datadog's pipeline editor."""
+    enabled: bool = True
+
+
+class _Remapper(_Processor):
+    sources: list[str] = Field(min_length=1)
+    """Attributes to read, first present wins."""
+
+
+class AttributeRemapper(_Processor):
+    type: Literal["attribute_remapper"]
+    sources: list[str] = Field(min_length=1)
+    source_type: Literal["attribute", "tag"] = "attribute"
+    target: str
+    target_type: Literal["attribute", "tag"] = "attribute"
+    target_format: Literal["auto", "string", "integer", "double"] = "auto"
+    preserve_source: bool = False
+    """Keep the source attribute instead of moving it."""
+    override_on_conflict: bool = False
+    """Overwrite the target when it already exists."""
+
+
+class StatusRemapper(_Remapper):
+    type: Literal["status_remapper"]
+
+
+class ServiceRemapper(_Remapper):
+    type: Literal["service_remapper"]
+
+
+class DateRemapper(_Remapper):
+    type: Literal["date_remapper"]
+
+
+class MessageRemapper(_Remapper):
+    type: Literal["message_remapper"]
+
+
+class TraceIdRemapper(_Remapper):
+    type: Literal["trace_id_remapper"]
+
+
+class Category(RuleModel):
+    name: str
+    filter: SearchQuery
+
+
+class CategoryProcessor(_Processor):
+    type: Literal["category_processor"]
+    target: str
+    """Attribute that receives the first matching category's name."""
+    categories: list[Category] = Field(min_length=1)
+
+
+class LookupProcessor(_Processor):
+    type: Literal["lookup_processor"]
+    source: str
+    target: str
+    lookup_table: dict[str, str]
+    default_lookup: str | None = None
+
+
+class ArithmeticProcessor(_Processor):
+    type: Literal["arithmetic_processor"]
+    target: str
+    expression: str = Field(description="Arithmetic over attributes, e.g. `processing_time_ms * 1000000`.")
+    is_replace_missing: bool = False
+    """Treat a missing attribute as 0 instead of skipping the computation."""
+
+
+Processor = Annotated[
+    AttributeRemapper
+    | StatusRemapper
+    | ServiceRemapper
+    | DateRemapper
+    | MessageRemapper
+    | TraceIdRemapper
+    | CategoryProcessor
+    | LookupProcessor
+    | ArithmeticProcessor,
+    Field(discriminator="type"),
+]
+
+
+class Pipeline(RuleModel):
+    name: str = Field(min_length=1)
+    filter: SearchQuery = "*"
+    """Logs the pipeline applies to."""
+    enabled: bool = True
+    processors: list[Processor] = []
+
+
+# ----------------------------------------------------------------------------------------------- indexes
+
+
+class ExclusionFilter(RuleModel):
+    name: str = Field(min_length=1)
+    filter: SearchQuery
+    """Logs this filter applies to."""
+    sample_rate: float = Field(json_schema_extra={"minimum": 0, "maximum": 1})
+    """The fraction of matching logs EXCLUDED from the index (1.0 drops them all)."""
+    sample_attribute: str | None = None
+    """Sample by this attribute's value (e.g. `@correlation_id`) so a whole request is kept or dropped;
+    logs without the attribute are not sampled."""
+    enabled: bool = True
+
+
+class Index(RuleModel):
+    """A Datadog log index; the mapping key is its name, which can never be reused once deleted."""
+
+    filter: SearchQuery = "*"
+    """Logs routed here (a log goes to the first index that matches)."""
+    flex_only: bool = False
+    """Keep logs in the Flex tier only: cheap, slower search, and invisible to monitors."""
+    retention_days: int | None = Field(default=None, json_schema_extra={"minimum": 1})
+    """Standard (hot) tier days; defaults to `retention.hot.days`."""
+    flex_retention_days: int | None = Field(default=None, json_schema_extra={"minimum": 1})
+    """Total days in Datadog, standard plus Flex (warm); defaults to `retention.warm.days`."""
+    daily_limit: int | None = Field(default=None, json_schema_extra={"minimum": 1})
+    """Logs per day before the index stops indexing."""
+    daily_limit_warning_percent: float | None = Field(default=None, json_schema_extra={"minimum": 50})
+    exclusion_filters: list[ExclusionFilter] = []
+    """Evaluated in order; only the first matching filter applies."""
+
+
+# ----------------------------------------------------------------------------------------------- metrics
+
+
+class MetricGroupBy(RuleModel):
+    path: str
+    """The attribute, e.g. `@currency`."""
+    tag: str
+    """The metric tag it becomes, e.g. `currency`."""
+
+
+class Metric(RuleModel):
+    """A log-based metric; the mapping key is the metric name (immutable in Datadog)."""
+
+    filter: SearchQuery = "*"
+    compute: Literal["count", "distribution"]
+    """`count` of matching logs, or a `distribution` of a numeric attribute (`path`)."""
+    path: str | None = None
+    """The measure a distribution is computed from, e.g. `@processing_time_ms`."""
+    include_percentiles: bool = False
+    group_by: list[MetricGroupBy | str] = []
+    """`@attr` (tagged by its last segment) or `{path: '@attr', tag: name}`."""
+
+    @model_validator(mode="after")
+    def _path_matches_compute(self) -> Metric:
+        if self.compute == "distribution" and not self.path:
+            raise ValueError("a `distribution` metric needs a `path` such as `@processing_time_ms`")
+        if self.compute == "count" and self.path:
+            raise ValueError("a `count` metric takes no `path`; remove it or use `distribution`")
+        return self
+
+    def group_bys(self) -> list[MetricGroupBy]:
+        """Group-bys with the shorthand `@a.b` expanded to `{path: '@a.b', tag: 'b'}`."""
+        return [
+            item if isinstance(item, MetricGroupBy) else MetricGroupBy(path=item, tag=item.split(".")[-1].lstrip("@"))
+            for item in self.group_by
+        ]
+
+
+# ------------------------------------------------------------------------------------- retention, archive
+
+StorageClass = Literal[
+    "STANDARD", "STANDARD_IA", "INTELLIGENT_TIERING", "ONEZONE_IA", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"
+]
+
+
+class DatadogTier(RuleModel):
+    days: int
+    """Days logs stay searchable in this tier (warm: total days in Datadog, standard plus Flex)."""
+
+
+class Transition(RuleModel):
+    after_days: int
+    """Days after the object was written (logs are archived as they are ingested)."""
+    storage_class: StorageClass
+
+
+class ColdTier(RuleModel):
+    transitions: list[Transition]
+    """S3 storage-class transitions of the archive, in increasing days down the storage-class waterfall."""
+
+
+class Retention(RuleModel):
+    """Hot, warm, cold and deletion, mapped onto Datadog tiers and S3 lifecycle rules."""
+
+    hot: DatadogTier
+    """Datadog Standard tier: fast search; monitors see these logs."""
+    warm: DatadogTier
+    """Datadog Flex tier: slower search, cost-effective (total days including hot)."""
+    cold: ColdTier
+    """The S3 archive: every log from ingestion, moved down storage classes as it ages."""
+    delete_after_days: int
+    """Objects expire from the archive after this many days (7 years = 2557 days)."""
+    noncurrent_versions_expire_after_days: int = 30
+    abort_incomplete_uploads_after_days: int = 7
+    compliance: list[Literal["pci-dss-10.5.1"]] = []
+    """Profiles checked by lint; PCI DSS 10.5.1: 12 months kept, the last 3 immediately available."""
+
+
+class Archive(RuleModel):
+    """A Datadog log archive writing to the stack's S3 bucket; logs go to the first archive that matches."""
+
+    name: str = Field(min_length=1)
+    query: SearchQuery = "*"
+    path: str = Field(default="/datadog", pattern=r"^/[A-Za-z0-9._/\-]*$")
+    """Prefix inside the bucket; objects land at `<path>/dt=YYYYMMDD/hour=HH/`."""
+    storage_class: Literal["STANDARD", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER_IR"] = "STANDARD"
+    """The class Datadog writes objects in; later classes follow `retention.cold`."""
+    include_tags: bool = True
+    rehydration_tags: list[str] = []
+    """Tags added to logs rehydrated from this archive."""
+    rehydration_max_scan_size_in_gb: int | None = None
+
+
+# -------------------------------------------------------------------------------- sensitive data scanner
+
+
+class ScannerReplacement(RuleModel):
+    type: Literal["hash", "replacement_string", "partial_replacement_from_beginning", "partial_replacement_from_end"]
+    """What replaces a match: a hash, a fixed string, or the first/last `number_of_chars` characters masked."""
+    replacement_string: str | None = None
+    number_of_chars: int | None = Field(default=None, ge=1)
+
+
+class ScannerRule(RuleModel):
+    name: str
+    regex: str | None = None
+    """A custom regular expression (checked offline)."""
+    library_rule: str | None = None
+    """The exact name of a rule in Datadog's scanning rule library, resolved when deploying."""
+    replacement: ScannerReplacement
+    tags: list[str] = []
+
+    @model_validator(mode="after")
+    def _one_pattern(self) -> ScannerRule:
+        if (self.regex is None) == (self.library_rule is None):
+            raise ValueError("state either a custom `regex` or a `library_rule` name")
+        return self
+
+
+class SensitiveDataScanner(RuleModel):
+    name: str
+    filter: SearchQuery
+    """Logs the scanning group applies to."""
+    rules: list[ScannerRule] = Field(min_length=1)
+
+
+# ----------------------------------------------------------------------------------------------- files
+
+Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+class RulesFile(RuleModel):
+    """One file under `rules/`. Any section may appear in any file; keep one concern per file."""
+
+    monitors: dict[str, Monitor] = {}
+    pipelines: dict[str, Pipeline] = {}
+    indexes: dict[str, Index] = {}
+    metrics: dict[str, Metric] = {}
+    retention: Retention | None = None
+    archives: dict[str, Archive] = {}
+    sensitive_data: SensitiveDataScanner | None = None
+
+
+# --------------------------------------------------------------------------------------------- overrides
+
+
+class ThresholdOverride(RuleModel):
+    critical: float | None = None
+    warning: float | None = None
+
+
+class MonitorOverride(RuleModel):
+    threshold: ThresholdOverride | None = None
+    notify: Notify | None = None
+    priority: int | None = None
+    window: str | None = None
+
+
+class IndexOverride(RuleModel):
+    daily_limit: int | None = None
+    exclusion_sample_rates: dict[str, float] = {}
+    """Exclusion filter name → sample rate for this environment."""
+
+
+class Overrides(RuleModel):
+    """Per-environment changes to rules, written in `Pulumi.<stack>.yaml` without copying a rule."""
+
+    monitors: dict[str, MonitorOverride] = {}
+    indexes: dict[str, IndexOverride] = {}

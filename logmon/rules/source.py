@@ -1,0 +1,284 @@
+"""YAML with its source positions: pyyaml node marks kept beside every value.
+
+pyyaml keeps the last of two equal keys without a word; this loader reports them. Mappings and sequences
+come back as `LocatedDict` and `LocatedList`, which carry the position of each key, value and item, so a
+model built from them can say where any of its values was written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode
+
+from logmon.diagnostics import Finding, Location, RulesInvalid, Severity
+
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+MAX_EXPANDED_NODES = 200_000
+"""Aliases may point at large subtrees; a document that expands beyond this is refused (billion laughs)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Scalar:
+    """A scalar as written in the file, able to map an offset in its value back to a file position."""
+
+    location: Location
+    style: str | None
+    raw: str
+
+    def position(self, offset: int) -> Location:
+        line_offset, column = _source_offset(self.style, self.raw, offset)
+        if line_offset is None:
+            return self.location
+        if line_offset == 0:
+            return Location(self.location.file, self.location.line, self.location.column + column)
+        return Location(self.location.file, self.location.line + line_offset, column + 1)
+
+
+def _source_offset(style: str | None, raw: str, offset: int) -> tuple[int | None, int]:
+    """(lines below the scalar's first line, column) of the value's `offset`; None when unknown."""
+    if style in ("|", ">"):
+        lines = raw.split("\n")
+        body = lines[1:]
+        indent = next((len(s) - len(s.lstrip(" ")) for s in body if s.strip()), 0)
+        remaining = offset
+        for number, text in enumerate(body, start=1):
+            content = len(text) - indent if len(text) >= indent else 0
+            if remaining <= content:
+                return number, indent + remaining
+            remaining -= content + 1
+        return None, 0
+    if "\n" in raw:
+        return None, 0
+    if not style:  # plain: the C loader says "", the pure-Python one None
+        return 0, offset
+    # Quoted: walk the escapes so the column lands on the character the value offset names.
+    position, consumed = 1, 0
+    while consumed < offset and position < len(raw) - 1:
+        char = raw[position]
+        if style == "'" and raw.startswith("''", position):
+            position += 2
+        elif style == '"' and char == "\\":
+            width = {"x": 4, "u": 6, "U": 10}.get(raw[position + 1 : position + 2], 2)
+            position += width
+        else:
+            position += 1
+        consumed += 1
+    return 0, position
+
+
+class LocatedDict(dict[str, Any]):
+    """A YAML mapping that remembers where it, each key and each value were written."""
+
+    location: Location
+    key_locations: dict[str, Location]
+    value_locations: dict[str, Location]
+    scalars: dict[str, Scalar]
+
+    def where(self, key: str) -> Location:
+        return self.value_locations.get(key, self.location)
+
+
+class LocatedList(list[Any]):
+    """A YAML sequence that remembers where it and each item were written."""
+
+    location: Location
+    item_locations: list[Location]
+    scalars: dict[int, Scalar]
+
+    def where(self, index: int) -> Location:
+        return self.item_locations[index] if 0 <= index < len(self.item_locations) else self.location
+
+
+class _LocatingLoader(_BaseLoader):  # type: ignore[valid-type,misc]
+    file_name: str
+    text: str
+    duplicate_findings: list[Finding]
+
+    def _location(self, node: Node) -> Location:
+        return Location(self.file_name, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def _scalar(self, node: Node) -> Scalar | None:
+        if not isinstance(node, ScalarNode):
+            return None
+        raw = self.text[node.start_mark.index : node.end_mark.index]
+        return Scalar(self._location(node), node.style, raw)
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> LocatedDict:
+        seen: dict[Any, Location] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            where = self._location(key_node)
+            if not isinstance(key, str):
+                raise _NonStringKey(key, where)
+            if key in seen:
+                first = seen[key]
+                self.duplicate_findings.append(
+                    Finding(
+                        "yaml/duplicate-key",
+                        Severity.ERROR,
+                        where,
+                        f"key '{key}' is already defined at line {first.line}; YAML would silently keep "
+                        "only this one — remove or rename one of them",
+                        key,
+                    )
+                )
+            seen[key] = where
+        self.flatten_mapping(node)
+        result = LocatedDict()
+        result.location = self._location(node)
+        result.key_locations = {}
+        result.value_locations = {}
+        result.scalars = {}
+        for key_node, value_node in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                raise _NonStringKey(key, self._location(key_node))
+            result[key] = self.construct_object(value_node, deep=True)
+            result.key_locations[key] = self._location(key_node)
+            result.value_locations[key] = self._location(value_node)
+            scalar = self._scalar(value_node)
+            if scalar is not None:
+                result.scalars[key] = scalar
+        return result
+
+    def construct_sequence(self, node: Node, deep: bool = False) -> LocatedList:
+        result = LocatedList(self.construct_object(child, deep=True) for child in node.value)
+        result.location = self._location(node)
+        result.item_locations = [self._location(child) for child in node.value]
+        result.scalars = {}
+        for index, child in enumerate(node.value):
+            scalar = self._scalar(child)
+            if scalar is not None:
+                result.scalars[index] = scalar
+        return result
+
+
+_LocatingLoader.add_constructor("tag:yaml.org,2002:map", _LocatingLoader.construct_mapping)
+_LocatingLoader.add_constructor("tag:yaml.org,2002:seq", _LocatingLoader.construct_sequence)
+
+
+class _NonStringKey(Exception):
+    def __init__(self, key: Any, where: Location) -> None:
+        self.key = key
+        self.where = where
+
+
+def parse_yaml(text: str, file_name: str) -> Any:
+    """The document in `text`, with positions; raises RulesInvalid with `yaml/...` findings."""
+    loader = _LocatingLoader(text)
+    loader.file_name = file_name
+    loader.text = text
+    loader.duplicate_findings = []
+    try:
+        document = loader.get_single_data()
+    except _NonStringKey as error:
+        raise RulesInvalid(
+            [
+                Finding(
+                    "yaml/non-string-key",
+                    Severity.ERROR,
+                    error.where,
+                    f"key {error.key!r} is read as {describe_type(error.key)}, not text; quote it",
+                    str(error.key),
+                )
+            ]
+        ) from None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = Location(file_name, mark.line + 1, mark.column + 1) if mark else Location(file_name, 1, 1)
+        problem = " ".join(part for part in (error.context, error.problem) if part)
+        raise RulesInvalid(
+            [Finding("yaml/syntax", Severity.ERROR, where, f"malformed YAML: {problem}; fix the syntax here")]
+        ) from None
+    except yaml.YAMLError as error:
+        raise RulesInvalid([_reader_finding(error, file_name)]) from None
+    except (ValueError, OverflowError) as error:  # e.g. an impossible date such as 2024-13-45
+        raise RulesInvalid(
+            [Finding("yaml/syntax", Severity.ERROR, Location(file_name, 1, 1), f"unreadable value: {error}")]
+        ) from None
+    except RecursionError:
+        raise RulesInvalid(
+            [Finding("yaml/syntax", Severity.ERROR, Location(file_name, 1, 1), "nesting is too deep to read")]
+        ) from None
+    finally:
+        loader.dispose()
+    if loader.duplicate_findings:
+        raise RulesInvalid(loader.duplicate_findings)
+    if _expanded_size(document, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES:
+        raise RulesInvalid(
+            [
+                Finding(
+                    "yaml/too-large",
+                    Severity.ERROR,
+                    Location(file_name, 1, 1),
+                    f"the document expands to more than {MAX_EXPANDED_NODES} values through aliases; "
+                    "write the values out or use fewer aliases",
+                )
+            ]
+        )
+    return document
+
+
+def _reader_finding(error: yaml.YAMLError, file_name: str) -> Finding:
+    position = getattr(error, "position", None)
+    where = Location(file_name, 1, 1)
+    message = str(error).splitlines()[0] if str(error) else type(error).__name__
+    if position is not None:
+        where = Location(file_name, 1, int(position) + 1)
+    return Finding("yaml/syntax", Severity.ERROR, where, f"unreadable YAML: {message}")
+
+
+def _expanded_size(document: Any, limit: int) -> int:
+    count = 0
+    stack = [document]
+    while stack and count <= limit:
+        node = stack.pop()
+        count += 1
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return count
+
+
+def load_yaml_file(path: Path, display_name: str | None = None) -> Any:
+    """Parse one file; an unreadable or empty file is a finding, not an exception."""
+    name = display_name or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise RulesInvalid(
+            [
+                Finding(
+                    "yaml/syntax",
+                    Severity.ERROR,
+                    Location(name, 1, 1),
+                    f"not UTF-8 text ({error.reason} at byte {error.start}); save the file as UTF-8",
+                )
+            ]
+        ) from None
+    return parse_yaml(text, name)
+
+
+def describe_type(value: Any) -> str:
+    """How a YAML reader would name the type it read, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"a {type(value).__name__}"

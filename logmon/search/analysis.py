@@ -1,0 +1,66 @@
+"""Questions lint asks of a parsed query: which fields it touches, and where its precedence is unclear."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from logmon.search.ast import (
+    And,
+    Cidr,
+    Comparison,
+    Exists,
+    FieldGroup,
+    FieldTerm,
+    Group,
+    MatchAll,
+    Node,
+    Not,
+    Or,
+    Query,
+    Range,
+    Span,
+    Term,
+)
+
+
+def iter_field_terms(query: Query | Node) -> Iterator[FieldTerm]:
+    """Every leaf in text order with its field and polarity; free-text words come with kind FREE_TEXT."""
+    root = query.root if isinstance(query, Query) else query
+    yield from _leaves(root, negated=False)
+
+
+def _leaves(node: Node, negated: bool) -> Iterator[FieldTerm]:
+    if isinstance(node, (Term, Exists, Comparison, Range, Cidr)):
+        yield FieldTerm(node, node.field, node.span, negated)
+    elif isinstance(node, (And, Or)):
+        for child in node.children:
+            yield from _leaves(child, negated)
+    elif isinstance(node, Not):
+        yield from _leaves(node.child, not negated)
+    elif isinstance(node, (Group, FieldGroup)):
+        yield from _leaves(node.child, negated)
+    else:
+        assert isinstance(node, MatchAll)
+
+
+def ambiguous_precedence(query: Query | Node) -> list[Span]:
+    """Spans of every level where AND (written or implied) and OR meet without parentheses.
+
+    `a OR b c` means `a OR (b AND c)` in Datadog, which readers often get wrong; the span covers the
+    whole unparenthesised expression, so a fix can wrap the intended part.
+    """
+    root = query.root if isinstance(query, Query) else query
+    spans: list[Span] = []
+    _collect(root, spans)
+    return sorted(spans)
+
+
+def _collect(node: Node, spans: list[Span]) -> None:
+    if isinstance(node, (And, Or)):
+        other = Or if isinstance(node, And) else And
+        if any(isinstance(child, other) for child in node.children):
+            spans.append(node.span)
+        for child in node.children:
+            _collect(child, spans)
+    elif isinstance(node, (Not, Group, FieldGroup)):
+        _collect(node.child, spans)

@@ -1,0 +1,284 @@
+"""The real Pulumi program, per stack, under Pulumi's mocks: what it registers and what it refuses."""
+
+from __future__ import annotations
+
+import json
+import runpy
+import shutil
+from collections import Counter
+from functools import cache
+from pathlib import Path
+
+import pytest
+import yaml
+
+from logmon.plan import aws as aws_artefacts
+from logmon.plan import datadog as datadog_artefacts
+from logmon.plan import kubernetes as kubernetes_artefacts
+from logmon.plan.recorder import RecordedResource, record
+from logmon.plan.runner import Plan, PlanFailed, run_plan, stack_config
+from logmon.search.monitor_query import parse_monitor_query
+
+ROOT = Path(__file__).resolve().parents[2]
+STACKS = ("dev", "staging", "prod")
+MONITOR = "datadog:index/monitor:Monitor"
+INDEX = "datadog:index/logsIndex:LogsIndex"
+BUCKET = "aws:s3/bucket:Bucket"
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+FIVE_MONITORS = {"high_error_rate", "payment_failures", "fraud_blocks", "authentication_failures", "security_incidents"}
+
+
+@cache
+def planned(stack: str) -> Plan:
+    return run_plan(stack, ROOT)
+
+
+def of_type(plan: Plan, type_: str) -> dict[str, RecordedResource]:
+    return {r.name: r for r in plan.resources if r.type == type_}
+
+
+def copy_project(destination: Path) -> Path:
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"):
+        shutil.copy(ROOT / name, destination / name)
+    shutil.copytree(ROOT / "rules", destination / "rules")
+    shutil.copytree(ROOT / "infra", destination / "infra", ignore=shutil.ignore_patterns("__pycache__"))
+    return destination
+
+
+@pytest.mark.parametrize("stack", STACKS)
+class TestMonitors:
+    def test_the_five_monitors_are_registered(self, stack: str) -> None:
+        """Every stack registers the five log monitors, one per rule slug."""
+        monitors = of_type(planned(stack), MONITOR)
+        assert {name.removeprefix("monitor-") for name in monitors} == FIVE_MONITORS
+        assert all(m.inputs["type"] == "log alert" for m in monitors.values())
+
+    def test_query_number_equals_the_critical_threshold(self, stack: str) -> None:
+        """The number in each query is the string critical threshold Datadog compares it with."""
+        for monitor in of_type(planned(stack), MONITOR).values():
+            query = parse_monitor_query(monitor.inputs["query"])
+            assert query.threshold == float(monitor.inputs["monitorThresholds"]["critical"])
+            assert isinstance(monitor.inputs["monitorThresholds"]["critical"], str)
+            assert isinstance(monitor.inputs["priority"], str)
+
+    def test_event_queries_search_attributes(self, stack: str) -> None:
+        """Event monitors search `@` attributes; none searches a tag the logger never sets."""
+        for name, monitor in of_type(planned(stack), MONITOR).items():
+            search = parse_monitor_query(monitor.inputs["query"]).search
+            if name != "monitor-high_error_rate":
+                assert search.startswith("@event_type:")
+            assert "event_type:" not in search.replace("@event_type:", "")
+
+    def test_missing_data_is_set_one_way_only(self, stack: str) -> None:
+        """Monitors use on_missing_data and never notify_no_data with it; count monitors don't need a full window."""
+        for monitor in of_type(planned(stack), MONITOR).values():
+            assert monitor.inputs["onMissingData"] == "default"
+            assert "notifyNoData" not in monitor.inputs
+            assert monitor.inputs["requireFullWindow"] is False
+
+
+class TestMonitorOverrides:
+    def test_per_minute_rates_scale_by_the_window(self) -> None:
+        """Prod's payment failures: 50/min over 5 minutes is `> 250`, warning 25/min is 125."""
+        monitor = of_type(planned("prod"), MONITOR)["monitor-payment_failures"]
+        assert monitor.inputs["query"].endswith(" > 250")
+        assert monitor.inputs["monitorThresholds"] == {"critical": "250", "warning": "125"}
+
+    def test_dev_overrides_threshold_and_handles(self) -> None:
+        """Dev's override lowers the threshold and routes to its own channel without copying the monitor."""
+        monitor = of_type(planned("dev"), MONITOR)["monitor-payment_failures"]
+        assert monitor.inputs["query"].endswith(" > 25")
+        assert "@slack-payments-dev" in monitor.inputs["message"]
+        assert "@pagerduty-payments" not in monitor.inputs["message"]
+
+    def test_environment_handles_join_each_severity(self) -> None:
+        """Prod's environment-wide handles appear in the alert and warning blocks of every monitor."""
+        for monitor in of_type(planned("prod"), MONITOR).values():
+            assert "{{#is_alert}}" in monitor.inputs["message"]
+            assert "@pagerduty-platform" in monitor.inputs["message"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+class TestIndexes:
+    def test_hot_and_warm_days(self, stack: str) -> None:
+        """Standard indexes keep 7 hot days and 30 days in total; the debug index is Flex only."""
+        indexes = of_type(planned(stack), INDEX)
+        for name in ("index-security", "index-main"):
+            assert indexes[name].inputs["retentionDays"] == 7
+            assert indexes[name].inputs["flexRetentionDays"] == 30
+        assert "retentionDays" not in indexes["index-debug"].inputs
+        assert indexes["index-debug"].inputs["flexRetentionDays"] == 30
+
+    def test_index_order_follows_the_rules(self, stack: str) -> None:
+        """The index order lists the indexes as the rules do, the catch-all last."""
+        (order,) = of_type(planned(stack), "datadog:index/logsIndexOrder:LogsIndexOrder").values()
+        assert order.inputs["indexes"] == ["security", "debug", "main"]
+
+
+class TestSamplingPerEnvironment:
+    @pytest.mark.parametrize(("stack", "rate"), [("dev", 0.0), ("staging", 0.5), ("prod", 0.9)])
+    def test_exclusion_sample_rate(self, stack: str, rate: float) -> None:
+        """Each stack's override sets how much routine logging the main index drops."""
+        main = of_type(planned(stack), INDEX)["index-main"]
+        (exclusion,) = main.inputs["exclusionFilters"]
+        assert exclusion["filters"][0]["sampleRate"] == rate
+        assert exclusion["filters"][0]["sampleAttribute"] == "@correlation_id"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+class TestArchive:
+    def test_lifecycle_transitions_and_seven_year_expiry(self, stack: str) -> None:
+        """The lifecycle moves to IA at 30, Glacier IR at 90, Deep Archive at 365 and expires at 2557 days."""
+        (rule,) = aws_artefacts.lifecycle_configuration(planned(stack).resources)["Rules"]
+        assert [(t["Days"], t["StorageClass"]) for t in rule["Transitions"]] == [
+            (30, "STANDARD_IA"),
+            (90, "GLACIER_IR"),
+            (365, "DEEP_ARCHIVE"),
+        ]
+        assert rule["Expiration"] == {"Days": 2557}
+        assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 30}
+        assert rule["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 7}
+
+    def test_lifecycle_passes_botocore_validation(self, stack: str) -> None:
+        """botocore's PutBucketLifecycleConfiguration validation accepts the lifecycle."""
+        config = aws_artefacts.lifecycle_configuration(planned(stack).resources)
+        assert aws_artefacts.validate_lifecycle(config) == []
+
+    def test_datadog_trust_with_external_id(self, stack: str) -> None:
+        """The role trusts Datadog's AWS account only, on the external ID condition."""
+        policies = aws_artefacts.iam_policies(planned(stack).resources)
+        (statement,) = policies[f"DatadogLogArchive-{stack}/trust"]["Statement"]
+        assert statement["Principal"] == {"AWS": "arn:aws:iam::464622532012:root"}
+        assert statement["Action"] == "sts:AssumeRole"
+        assert set(statement["Condition"]["StringEquals"]) == {"sts:ExternalId"}
+
+    def test_policy_actions_and_resources_are_exact(self, stack: str) -> None:
+        """The archive policy grants Put/GetObject on the archive paths and ListBucket on the bucket, nothing more."""
+        policies = aws_artefacts.iam_policies(planned(stack).resources)
+        bucket = f"acme-payments-log-archive-{stack}"
+        (policy,) = [p for name, p in policies.items() if not name.endswith("/trust")]
+        granted = sorted(
+            (tuple(sorted([s["Action"]] if isinstance(s["Action"], str) else s["Action"])), json.dumps(s["Resource"]))
+            for s in policy["Statement"]
+        )
+        assert granted == sorted(
+            [
+                (
+                    ("s3:GetObject", "s3:PutObject"),
+                    json.dumps(
+                        [f"arn:aws:s3:::{bucket}/datadog/security/*", f"arn:aws:s3:::{bucket}/datadog/logs/*"]
+                    ),
+                ),
+                (("s3:ListBucket",), json.dumps(f"arn:aws:s3:::{bucket}")),
+            ]
+        )
+
+
+class TestProtection:
+    def test_prod_protects_the_bucket_and_indexes(self) -> None:
+        """In prod exactly the archive bucket and the three indexes are protected."""
+        protected = {(r.type, r.name) for r in planned("prod").resources if r.protect}
+        assert protected == {
+            (BUCKET, "archive-bucket"),
+            (INDEX, "index-security"),
+            (INDEX, "index-debug"),
+            (INDEX, "index-main"),
+        }
+
+    @pytest.mark.parametrize("stack", ["dev", "staging"])
+    def test_other_stacks_protect_nothing(self, stack: str) -> None:
+        """Dev and staging can be torn down freely."""
+        assert not [r for r in planned(stack).resources if r.protect]
+
+    def test_prod_locks_objects(self) -> None:
+        """Prod's bucket has Object Lock, in compliance mode for a year."""
+        plan = planned("prod")
+        (bucket,) = of_type(plan, BUCKET).values()
+        assert bucket.inputs["objectLockEnabled"] is True
+        (lock,) = of_type(plan, "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration").values()
+        assert lock.inputs["rule"]["defaultRetention"] == {"mode": "COMPLIANCE", "days": 365}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+class TestRenderedPayloads:
+    def test_kubernetes_objects_pass_strict_validation(self, stack: str) -> None:
+        """The agent's manifests pass kubernetes-validate in strict mode."""
+        manifests = kubernetes_artefacts.manifests(planned(stack).resources)
+        assert {m["kind"] for m in manifests} >= {"Namespace", "DaemonSet", "ClusterRole", "Secret"}
+        assert kubernetes_artefacts.validate(manifests) == []
+
+    def test_datadog_payloads_load_into_the_api_models(self, stack: str) -> None:
+        """Monitor, pipeline, index, metric and archive documents load into datadog-api-client's models."""
+        documents = datadog_artefacts.documents(planned(stack).resources)
+        assert Counter(folder for folder, *_ in documents) == {"monitors": 5, "pipelines": 1, "indexes": 3, "metrics": 7}
+        for _, name, document, model in documents:
+            assert datadog_artefacts.validate(document, model) == [], name
+        archives = aws_artefacts.logs_archive_requests(planned(stack).resources)
+        assert len(archives) == 2
+        for request in archives.values():
+            assert aws_artefacts.validate_logs_archive_request(request) == []
+
+
+class TestSecrets:
+    SECRET = "dd-api-key-0123456789abcdef-must-not-leak"
+
+    def test_no_secret_in_plain_text(self) -> None:
+        """With real secret values set, they appear nowhere in the recorded inputs or the stack outputs."""
+        config, _, _ = stack_config("prod", "logmon", ROOT)
+        config["datadog:apiKey"] = self.SECRET
+        config["datadog:appKey"] = self.SECRET[::-1]
+        recording = record(
+            lambda: runpy.run_path(str(ROOT / "infra" / "__main__.py"), run_name="__main__"),
+            config=config,
+            secret_keys=frozenset({"datadog:apiKey", "datadog:appKey"}),
+            project="logmon",
+            stack="prod",
+        )
+        assert recording.failure is None
+        dumped = json.dumps([r.inputs for r in recording.resources]) + json.dumps(recording.outputs)
+        assert self.SECRET not in dumped
+        assert self.SECRET[::-1] not in dumped
+        (secret,) = [r for r in recording.resources if r.type == "kubernetes:core/v1:Secret"]
+        assert secret.inputs["stringData"] == "[secret]"
+
+
+class TestGate:
+    def test_a_rule_failing_lint_registers_nothing(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A lint error stops the program before any resource is registered, with the finding in Pulumi's log."""
+        project = copy_project(tmp_path)
+        monitors = project / "rules" / "monitors.yaml"
+        monitors.write_text(monitors.read_text().replace('"@event_type:fraud_detection @action:block"', '"event_type:fraud_detection @action:block"'))
+        config, secrets, _ = stack_config("prod", "logmon", project)
+        monkeypatch.chdir(project)
+        recording = record(
+            lambda: runpy.run_path(str(project / "infra" / "__main__.py"), run_name="__main__"),
+            config=config,
+            secret_keys=frozenset(secrets),
+            project="logmon",
+            stack="prod",
+        )
+        assert recording.resources == []
+        assert type(recording.failure).__name__ == "RunError"
+        assert any("query/tag-vs-attribute" in line and "rules/monitors.yaml:" in line for line in recording.errors())
+
+    def test_plan_reports_the_findings(self, tmp_path: Path) -> None:
+        """run_plan turns the refusal into PlanFailed carrying the findings."""
+        project = copy_project(tmp_path)
+        indexes = project / "rules" / "indexes.yaml"
+        indexes.write_text(indexes.read_text().replace("sample_rate: 0.9", "sample_rate: 1.9"))
+        with pytest.raises(PlanFailed) as failed:
+            run_plan("prod", project)
+        assert any("index/sample-rate" in message for message in failed.value.messages)
+
+    def test_a_wrong_setting_names_the_key_and_the_stack_file(self, tmp_path: Path) -> None:
+        """A missing setting is reported with its full key and the stack file's line."""
+        project = copy_project(tmp_path)
+        stack_file = project / "Pulumi.staging.yaml"
+        document = yaml.safe_load(stack_file.read_text())
+        del document["config"]["logmon:settings"]["archive"]["bucket"]
+        stack_file.write_text(yaml.safe_dump(document, sort_keys=False))
+        with pytest.raises(PlanFailed) as failed:
+            run_plan("staging", project)
+        (message, *_) = failed.value.messages
+        assert message.startswith("Pulumi.staging.yaml:")
+        assert "`logmon:settings.archive.bucket`: missing required key 'bucket'" in message
