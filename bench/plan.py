@@ -81,9 +81,12 @@ def main() -> None:
         small_count, large_count = resources(scratch_dir / "prod.json"), resources(scratch_dir / "large.json")
     per_resource = (large - shipped) / (large_count - small_count)
     print(f"import of the four Pulumi SDKs (anchor): {anchor:6.2f} s")
-    print(f"logmon plan --stack prod ({small_count} resources): {shipped:6.2f} s   ratio {shipped / anchor:.2f} (target ≤ 1.5)")
+    ratio = shipped / anchor
+    print(f"logmon plan --stack prod ({small_count} resources): {shipped:6.2f} s   ratio {ratio:.2f} (target ≤ 1.5)")
     print(f"logmon plan, 1,000 monitors ({large_count} resources): {large:6.2f} s   ratio {large / anchor:.2f}")
-    print(f"cost of one more resource: {per_resource * 1000:.2f} ms ({per_resource / anchor * 1000:.3f}‰ of the anchor)")
+    print(
+        f"cost of one more resource: {per_resource * 1000:.2f} ms ({per_resource / anchor * 1000:.3f}‰ of the anchor)"
+    )
 
 
 if __name__ == "__main__":

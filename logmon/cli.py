@@ -137,6 +137,76 @@ def diff(
     raise typer.Exit(1 if exit_code and result.resources else 0)
 
 
+@app.command(name="test")
+def rule_tests(
+    rules: RulesOption = Path("rules"),
+    run: Annotated[str | None, typer.Option("--run", help="Only cases whose id matches this regex.")] = None,
+    junit: Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML here.")] = None,
+    coverage: Annotated[
+        bool, typer.Option("--coverage", help="List monitors without a firing and a quiet case; gaps fail.")
+    ] = False,
+) -> None:
+    """Run the rule tests in <rules>/tests: each case's events through the logger, pipelines and monitors."""
+    from logmon.ruletest import main as run_rule_tests
+
+    if not rules.is_dir():
+        raise usage_problem(f"no rules directory at {rules}; pass --rules DIR")
+    raise typer.Exit(run_rule_tests(rules, run, junit, coverage, sys.stdout))
+
+
+class ReplayFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+@app.command()
+def replay(
+    source: Annotated[str, typer.Argument(help="A newline-delimited JSON log file, or - for standard input.")],
+    rules: RulesOption = Path("rules"),
+    output_format: Annotated[ReplayFormat, typer.Option("--format", help="text or json.")] = ReplayFormat.TEXT,
+) -> None:
+    """Replay a log file through pipelines, indexes, metrics and monitors, as Datadog would."""
+    import orjson
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    from logmon.diagnostics import RulesInvalid
+    from logmon.replay import Replay, render_text
+    from logmon.rules.loader import load_rules
+
+    if not rules.is_dir():
+        raise usage_problem(f"no rules directory at {rules}; pass --rules DIR")
+    try:
+        rule_set = load_rules(rules)
+    except RulesInvalid as invalid:
+        for finding in invalid.findings:
+            typer.echo(f"{finding.location}: {finding.severity.value} {finding.check}: {finding.message}", err=True)
+        raise typer.Exit(1) from None
+    run = Replay(rule_set)
+    if source == "-":
+        report = run.run(sys.stdin.buffer)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise usage_problem(f"no log file at {source}")
+        with path.open("rb") as stream:
+            if sys.stderr.isatty():
+                with Progress(
+                    "[progress.description]{task.description}",
+                    BarColumn(),
+                    DownloadColumn(),
+                    TimeRemainingColumn(),
+                    transient=True,
+                ) as progress:
+                    task = progress.add_task("replaying", total=path.stat().st_size)
+                    report = run.run(stream, lambda size: progress.advance(task, size))
+            else:
+                report = run.run(stream)
+    if output_format is ReplayFormat.JSON:
+        sys.stdout.write(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n")
+    else:
+        sys.stdout.write(render_text(report))
+
+
 def main() -> None:
     """Entry point: usage problems exit 2 with one line; unexpected failures too, unless LOGMON_DEBUG is set."""
     try:

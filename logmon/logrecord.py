@@ -66,16 +66,27 @@ def get_parts(document: Mapping[str, Any], parts: tuple[str, ...]) -> Any:
     return _get_parts(document, parts)
 
 
+_JSON_LEAVES: Final = frozenset({str, int, float, bool, list, type(None)})
+
+
+def is_mapping(node: Any) -> bool:
+    """A JSON object: logs decoded from JSON are plain dicts, and isinstance on the Mapping ABC costs several
+    times more, so the common answers come from the exact type."""
+    kind = type(node)
+    if kind is dict:
+        return True
+    if kind in _JSON_LEAVES:
+        return False
+    return isinstance(node, Mapping)
+
+
 def _get_parts(document: Any, parts: tuple[str, ...] | list[str]) -> Any:
     node = document
     for part in parts:
-        # `type(...) is dict` first: logs decoded from JSON are plain dicts, and isinstance on the
-        # Mapping ABC costs several times more.
-        if type(node) is dict or isinstance(node, Mapping):
-            node = node.get(part, MISSING)
-            if node is MISSING:
-                return MISSING
-        else:
+        if not is_mapping(node):
+            return MISSING
+        node = node.get(part, MISSING)
+        if node is MISSING:
             return MISSING
     return node
 
@@ -96,7 +107,7 @@ def _walk(node: Any, parts: list[str], index: int) -> Iterator[Any]:
     if index == len(parts):
         yield node
         return
-    if type(node) is dict or isinstance(node, Mapping):
+    if is_mapping(node):
         part = parts[index]
         if part in node:
             yield from _walk(node[part], parts, index + 1)
@@ -104,11 +115,14 @@ def _walk(node: Any, parts: list[str], index: int) -> Iterator[Any]:
 
 def set_path(document: MutableMapping[str, Any], path: str, value: Any) -> None:
     """Set a dotted path, creating intermediate objects; a scalar in the way is replaced."""
+    if "." not in path:
+        document[path] = value
+        return
     *parents, leaf = path.split(".")
     node: MutableMapping[str, Any] = document
     for part in parents:
-        child = node.get(part)
-        if not isinstance(child, MutableMapping):
+        child: Any = node.get(part)
+        if not is_mapping(child):
             child = {}
             node[part] = child
         node = child
@@ -117,15 +131,17 @@ def set_path(document: MutableMapping[str, Any], path: str, value: Any) -> None:
 
 def pop_path(document: MutableMapping[str, Any], path: str) -> Any:
     """Remove and return the value at a dotted path (MISSING if absent); empty parents are pruned."""
+    if "." not in path:
+        return document.pop(path, MISSING)
     parts = path.split(".")
     trail: list[tuple[MutableMapping[str, Any], str]] = []
     node: Any = document
     for part in parts[:-1]:
-        if not isinstance(node, MutableMapping) or part not in node:
+        if not is_mapping(node) or part not in node:
             return MISSING
         trail.append((node, part))
         node = node[part]
-    if not isinstance(node, MutableMapping) or parts[-1] not in node:
+    if not is_mapping(node) or parts[-1] not in node:
         return MISSING
     value = node.pop(parts[-1])
     for parent, key in reversed(trail):

@@ -48,9 +48,7 @@ class HostMount:
 
 HOST_MOUNTS: Final = (
     # Read positions per file; on the host so that they outlive the pod.
-    HostMount(
-        "pointer-dir", "/var/lib/datadog-agent/logs", "/opt/datadog-agent/run", False, "DirectoryOrCreate"
-    ),
+    HostMount("pointer-dir", "/var/lib/datadog-agent/logs", "/opt/datadog-agent/run", False, "DirectoryOrCreate"),
     HostMount("pod-logs", "/var/log/pods", "/var/log/pods", True, "Directory"),
     HostMount("container-logs", "/var/log/containers", "/var/log/containers", True, "Directory"),
     # Docker-runtime nodes keep the files behind the /var/log/pods symlinks here; containerd nodes lack it.
@@ -235,9 +233,7 @@ def _labels(name: str) -> dict[str, str]:
     }
 
 
-def _metadata(
-    name: str, namespace: pulumi.Input[str], labels: Mapping[str, str]
-) -> k8s.meta.v1.ObjectMetaArgs:
+def _metadata(name: str, namespace: pulumi.Input[str], labels: Mapping[str, str]) -> k8s.meta.v1.ObjectMetaArgs:
     return k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=dict(labels))
 
 
@@ -340,9 +336,7 @@ def _daemonset_spec(
                     *(
                         k8s.core.v1.VolumeArgs(
                             name=m.volume,
-                            host_path=k8s.core.v1.HostPathVolumeSourceArgs(
-                                path=m.host_path, type=m.host_path_type
-                            ),
+                            host_path=k8s.core.v1.HostPathVolumeSourceArgs(path=m.host_path, type=m.host_path_type),
                         )
                         for m in HOST_MOUNTS
                     ),

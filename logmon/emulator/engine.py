@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from logmon.emulator.preprocess import preprocess
-from logmon.emulator.processors import Predicate, Step, compile_processor
+from logmon.emulator.processors import Predicate, Step, UnsupportedExpression, compile_processor
 from logmon.logrecord import MISSING, LogRecord
 from logmon.rules.loader import RuleSet
+from logmon.rules.model import Processor
 
 UNIFIED_SERVICE_TAGS: Mapping[str, str] = {
     "env": "env",
@@ -60,6 +61,19 @@ class IndexDecision:
         return digest / 2**64 >= self.sample_rate
 
 
+def _never(record: LogRecord) -> bool:
+    return False
+
+
+def _compiled(processor: Processor, compile_filter: Callable[[str], Predicate], lenient: bool) -> Step | None:
+    try:
+        return compile_processor(processor, compile_filter)
+    except UnsupportedExpression:
+        if lenient:
+            return None
+        raise
+
+
 @dataclass(frozen=True, slots=True)
 class _CompiledIndex:
     name: str
@@ -79,12 +93,20 @@ class Emulator:
         source: str = "python",
         host: str = "",
         tag_fields: Mapping[str, str] = UNIFIED_SERVICE_TAGS,
+        lenient: bool = False,
     ) -> None:
+        """`lenient` (for lint, which reports the problems itself): a filter that does not parse matches
+        nothing and a processor that cannot be compiled is skipped, instead of raising."""
         if compile_filter is None:
-            from logmon.search import compile_query, parse
+            from logmon.search import SearchSyntaxError, compile_query, parse
 
             def compile_filter(text: str) -> Predicate:
-                return compile_query(parse(text))
+                try:
+                    return compile_query(parse(text))
+                except SearchSyntaxError:
+                    if lenient:
+                        return _never
+                    raise
 
         self._source = source
         self._host = host
@@ -93,7 +115,11 @@ class Emulator:
         for pipeline in rules.pipelines.values():
             if not pipeline.enabled:
                 continue
-            steps = [s for p in pipeline.processors if (s := compile_processor(p, compile_filter)) is not None]
+            steps = [
+                step
+                for processor in pipeline.processors
+                if (step := _compiled(processor, compile_filter, lenient)) is not None
+            ]
             self._pipelines.append((compile_filter(pipeline.filter), steps))
         self._indexes = [
             _CompiledIndex(

@@ -19,7 +19,7 @@ from collections.abc import Mapping, MutableMapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from logmon.logrecord import MISSING, LogRecord, get_path, set_path
+from logmon.logrecord import MISSING, LogRecord, get_path, is_mapping, set_path
 
 STATUS_KEYS: Final = ("status", "severity", "level", "syslog.severity")
 SERVICE_KEYS: Final = ("service",)
@@ -83,8 +83,22 @@ def _status_for_text(text: str) -> str:
     return "info"
 
 
+_LAST_DATE: list[Any] = [None, None]
+"""The last string parsed and its result: preprocessing and a date remapper read the same value in a row."""
+
+
 def parse_date(value: Any) -> float | None:
     """Seconds since the epoch from an ISO-8601 string or epoch milliseconds, as Datadog reads dates."""
+    if type(value) is str and value == _LAST_DATE[0]:
+        result: float | None = _LAST_DATE[1]
+        return result
+    parsed = _parse_date(value)
+    if type(value) is str:
+        _LAST_DATE[0], _LAST_DATE[1] = value, parsed
+    return parsed
+
+
+def _parse_date(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -105,12 +119,18 @@ def parse_date(value: Any) -> float | None:
 
 def fold_dotted_keys(document: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     """Turn `{"a.b": 1}` into `{"a": {"b": 1}}`, recursively; a key that would overwrite data stays flat."""
-    for key in [key for key in document if "." in key]:
-        if _free_path(document, key.split(".")):
-            set_path(document, key, document.pop(key))
-    for value in document.values():
-        if isinstance(value, MutableMapping):
+    dotted = []
+    for key, value in document.items():
+        if "." in key:
+            dotted.append(key)
+        elif type(value) is dict or (type(value) is not str and is_mapping(value)):
             fold_dotted_keys(value)
+    for key in dotted:
+        if _free_path(document, key.split(".")):
+            value = document.pop(key)
+            set_path(document, key, value)
+            if is_mapping(value):
+                fold_dotted_keys(value)
     return document
 
 
@@ -120,14 +140,19 @@ def _free_path(document: Mapping[str, Any], parts: list[str]) -> bool:
         node = node.get(part, MISSING)
         if node is MISSING:
             return True
-        if not isinstance(node, Mapping):
+        if not is_mapping(node):
             return False
     return parts[-1] not in node
 
 
 def _first(attributes: Mapping[str, Any], keys: Sequence[str]) -> Any:
     for key in keys:
-        value = get_path(attributes, key) if "." in key else attributes.get(key, MISSING)
+        if "." in key:
+            value = get_path(attributes, key)
+        else:
+            value = attributes.get(key)
+            if value is None:
+                continue
         if value is not MISSING and value is not None:
             return value
     return MISSING

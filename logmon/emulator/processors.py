@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from logmon.emulator.preprocess import map_status, parse_date
-from logmon.logrecord import MISSING, LogRecord, get_path, pop_path, set_path
+from logmon.logrecord import MISSING, LogRecord, get_parts, get_path, pop_path, set_path
 from logmon.rules import model
 
 Step = Callable[[LogRecord], None]
@@ -46,9 +46,21 @@ def compile_processor(processor: model.Processor, compile_filter: CompileFilter)
     raise TypeError(f"no emulation for {type(processor).__name__}")
 
 
-def _first_present(record: LogRecord, sources: Sequence[str]) -> tuple[str, Any]:
-    for source in sources:
-        value = get_path(record.attributes, source)
+Getter = Callable[[dict[str, Any]], Any]
+
+
+def getter(path: str) -> Getter:
+    """A reader for one attribute path, with the path split once rather than on every log."""
+    if "." not in path:
+        return lambda attributes: attributes.get(path, MISSING)
+    parts = tuple(path.split("."))
+    return lambda attributes: get_parts(attributes, parts)
+
+
+def _first_present(record: LogRecord, sources: Sequence[tuple[str, Getter]]) -> tuple[str, Any]:
+    attributes = record.attributes
+    for source, read in sources:
+        value = read(attributes)
         if value is not MISSING:
             return source, value
     return "", MISSING
@@ -78,7 +90,7 @@ def _set_trace_id(record: LogRecord, value: Any) -> None:
 
 def _reserved_remapper(sources: Sequence[str], assign: Callable[[LogRecord, Any], None]) -> Step:
     """Reserved-attribute remappers read the first present source and keep it as an attribute."""
-    paths = tuple(sources)
+    paths = tuple((source, getter(source)) for source in sources)
 
     def step(record: LogRecord) -> None:
         _, value = _first_present(record, paths)
@@ -108,7 +120,12 @@ def _tag_values(record: LogRecord, key: str) -> list[str]:
 
 
 def _attribute_remapper(processor: model.AttributeRemapper) -> Step:
+    simple = _simple_move(processor)
+    if simple is not None:
+        return simple
     sources = tuple(processor.sources)
+    readers = tuple((source, getter(source)) for source in sources)
+    read_target = getter(processor.target)
     target = processor.target
     from_tag = processor.source_type == "tag"
     to_tag = processor.target_type == "tag"
@@ -119,7 +136,7 @@ def _attribute_remapper(processor: model.AttributeRemapper) -> Step:
         if from_tag:
             found = next(((s, v) for s in sources for v in _tag_values(record, s)[:1]), ("", MISSING))
         else:
-            found = _first_present(record, sources)
+            found = _first_present(record, readers)
         source, value = found
         if value is MISSING:
             return
@@ -127,7 +144,7 @@ def _attribute_remapper(processor: model.AttributeRemapper) -> Step:
         if to_tag:
             exists = bool(_tag_values(record, target))
         else:
-            exists = get_path(record.attributes, target) is not MISSING and target != source
+            exists = target != source and read_target(record.attributes) is not MISSING
         if exists and not override:
             return
         # The source goes first: a target nested under it (`logger` → `logger.name`) must survive.
@@ -141,6 +158,38 @@ def _attribute_remapper(processor: model.AttributeRemapper) -> Step:
             record.tags.append(f"{target}:{value}".lower())
         else:
             set_path(record.attributes, target, value)
+
+    return step
+
+
+def _simple_move(processor: model.AttributeRemapper) -> Step | None:
+    """The common remapper — one top-level attribute moved to another attribute — as a handful of dict
+    operations; it does what the general step does for that case, with the per-log work inlined."""
+    if (
+        len(processor.sources) != 1
+        or "." in processor.sources[0]
+        or processor.source_type != "attribute"
+        or processor.target_type != "attribute"
+        or processor.sources[0] == processor.target
+    ):
+        return None
+    source, target, target_format = processor.sources[0], processor.target, processor.target_format
+    preserve, override = processor.preserve_source, processor.override_on_conflict
+    target_parts = tuple(target.split("."))
+    nested_under_source = target_parts[0] == source
+
+    def step(record: LogRecord) -> None:
+        attributes = record.attributes
+        value = attributes.get(source, MISSING)
+        if value is MISSING:
+            return
+        if target_format != "auto":
+            value = _convert(value, target_format)
+        if not override and not nested_under_source and get_parts(attributes, target_parts) is not MISSING:
+            return
+        if not preserve:
+            del attributes[source]
+        set_path(attributes, target, value)
 
     return step
 

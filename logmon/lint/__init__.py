@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import gc
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,11 +54,25 @@ def lint_directory(
 ) -> LintResult:
     """Load `directory` and run every check; loading problems are findings too."""
     files = sum(1 for p in directory.iterdir() if p.suffix in (".yaml", ".yml")) if directory.is_dir() else 0
+    with _collection_paused():
+        try:
+            rules = load_rules(directory)
+        except RulesInvalid as invalid:
+            return LintResult(invalid.findings, files, None)
+        return LintResult(lint_rules(rules, catalogue, environment_handles), files, rules)
+
+
+@contextlib.contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Loading builds a large tree of long-lived objects that holds no reference cycles worth collecting;
+    the cyclic collector would walk it again and again (it took a third of the time for 5,000 monitors)."""
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        rules = load_rules(directory)
-    except RulesInvalid as invalid:
-        return LintResult(invalid.findings, files, None)
-    return LintResult(lint_rules(rules, catalogue, environment_handles), files, rules)
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 __all__ = ["CHECKS", "LintContext", "LintResult", "lint_directory", "lint_rules", "run_checks"]

@@ -8,19 +8,48 @@ Datadog, after the pipelines have renamed them.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, Final
 
 from logmon.diagnostics import Location
 from logmon.emulator import Emulator, IndexDecision
+from logmon.emulator.engine import UNIFIED_SERVICE_TAGS
 from logmon.emulator.preprocess import fold_dotted_keys
+from logmon.lint.plausible import Plausibility
 from logmon.logrecord import LogRecord
 from logmon.rules.loader import RuleSet, iter_queries
 from logmon.rules.model import Monitor, RuleModel
-from logmon.search import Query, SearchSyntaxError, compile_query, parse
+from logmon.search import FieldKind, FieldRef, Query, SearchSyntaxError, compile_query, parse, required_values
 from logmon.search.monitor_query import parse_monitor_query
+
+AGENT_TAG_KEYS: Final = frozenset(
+    {
+        *UNIFIED_SERVICE_TAGS.values(),
+        "host",
+        "source",
+        "kube_namespace",
+        "kube_deployment",
+        "kube_daemon_set",
+        "kube_stateful_set",
+        "kube_replica_set",
+        "kube_job",
+        "kube_cronjob",
+        "kube_service",
+        "kube_container_name",
+        "kube_node",
+        "container_name",
+        "container_id",
+        "pod_name",
+        "pod_phase",
+        "image_name",
+        "image_tag",
+        "short_image",
+    }
+)
+"""Tags the agent attaches to container logs; a bare `key:value` on these is a correct tag search."""
 
 PLAIN_LINE_LEVELS = ("debug", "info", "warning", "error", "critical")
 SAMPLE_CORRELATION_ID = "0b6f7c1e-2d4a-4c8e-9f31-5a7d2e8b9c40"
@@ -121,6 +150,7 @@ class LintContext:
         self.rules = rules
         self._catalogue = catalogue
         self.environment_handles = tuple(environment_handles)
+        self._possible: dict[int, list[Sample] | None] = {}
 
     @cached_property
     def catalogue(self) -> Mapping[str, Any]:
@@ -132,7 +162,7 @@ class LintContext:
 
     @cached_property
     def emulator(self) -> Emulator:
-        return Emulator(self.rules)
+        return Emulator(self.rules, lenient=True)
 
     @cached_property
     def queries(self) -> list[QuerySite]:
@@ -148,20 +178,64 @@ class LintContext:
                 sites.append(_complete_query_site(f"monitor '{slug}'", monitor))
         return sites
 
+    @cached_property
+    def _sites_by_model(self) -> dict[int, QuerySite]:
+        return {id(site.model): site for site in reversed(self.queries)}
+
     def site_of(self, model: RuleModel) -> QuerySite | None:
         """The query a monitor, metric or filter searches with."""
-        for site in self.queries:
-            if site.model is model:
-                return site
-        return None
+        return self._sites_by_model.get(id(model))
 
-    def matching_samples(self, model: RuleModel) -> list[Sample] | None:
-        """The samples whose processed log the model's query matches; None when it does not parse."""
+    @cached_property
+    def plausibility(self) -> Plausibility:
+        @functools.cache
+        def is_closed(field: FieldRef) -> bool:
+            if field.kind is FieldKind.RESERVED:
+                return field.path == "status"
+            if field.kind is FieldKind.TAG:
+                # The agent adds no tag named like a logger field: `event_type:x` as a tag never matches.
+                return field.path in self.logger_field_names and field.path not in AGENT_TAG_KEYS
+            if field.kind is not FieldKind.ATTRIBUTE:
+                return False
+            info = self.fields.get(field.path)
+            return field.path == "event_type" or (
+                info is not None and (info.types == {"boolean"} or self.allowed_values(field.path) is not None)
+            )
+
+        def always_present(record: LogRecord, path: str) -> bool:
+            event = record.attributes.get("event_type")
+            return isinstance(event, str) and path in self._always_present.get(event, set())
+
+        return Plausibility(is_closed, always_present)
+
+    @cached_property
+    def _always_present(self) -> dict[str, set[str]]:
+        """Per event type, the attributes every one of its samples has after the pipelines."""
+        present: dict[str, set[str]] = {}
+        for sample in self.samples:
+            if sample.event_type is None:
+                continue
+            paths = {path for path, _ in iter_paths(sample.record.attributes)}
+            present[sample.event_type] = present[sample.event_type] & paths if sample.event_type in present else paths
+        return present
+
+    def possible_samples(self, model: RuleModel) -> list[Sample] | None:
+        """The samples a log like which the model's query could match, given the values the catalogue leaves
+        open (any currency, any status code); None when the query does not parse."""
+        key = id(model)
+        if key not in self._possible:
+            self._possible[key] = self._possible_samples(model)
+        return self._possible[key]
+
+    def _possible_samples(self, model: RuleModel) -> list[Sample] | None:
         site = self.site_of(model)
         if site is None or site.query is None:
             return None
         matcher = compile_query(site.query)
-        return [sample for sample in self.samples if matcher(sample.record)]
+        root = site.query.root
+        event_types = required_values(site.query, "event_type")
+        candidates = self.samples if event_types is None else [s for s in self.samples if s.event_type in event_types]
+        return [s for s in candidates if matcher(s.record) or self.plausibility(root, s.record) is not False]
 
     @cached_property
     def samples(self) -> list[Sample]:
@@ -265,14 +339,21 @@ class LintContext:
                     result[(name, path)] = allowed
         return result
 
+    @cached_property
+    def _allowed_by_path(self) -> dict[str, list[tuple[str, frozenset[Any] | None]]]:
+        by_path: dict[str, list[tuple[str, frozenset[Any] | None]]] = {}
+        for (event, field_path), allowed in self.event_allowed.items():
+            by_path.setdefault(field_path, []).append((event, allowed))
+        return by_path
+
     def allowed_values(self, path: str, events: set[str] | None = None) -> set[Any] | None:
         """Every value `@path` can take on the given events (all events when None); None when open."""
         if path == "event_type":
             return set(self.catalogue)
         values: set[Any] = set()
         found = False
-        for (event, field_path), allowed in self.event_allowed.items():
-            if field_path != path or (events is not None and event not in events):
+        for event, allowed in self._allowed_by_path.get(path, ()):
+            if events is not None and event not in events:
                 continue
             if allowed is None:
                 return None

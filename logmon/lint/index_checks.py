@@ -23,7 +23,9 @@ def _catch_all(query: str) -> bool:
 def name_format(context: LintContext) -> Iterator[Finding]:
     for name in context.rules.indexes:
         if not INDEX_NAME.match(name):
-            suggestion = re.sub(r"[^a-z0-9-]", "-", name.lower()).strip("-")
+            suggestion = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
+            if not suggestion[:1].isalpha():
+                suggestion = f"logs-{suggestion}".rstrip("-")
             yield name_format.finding(
                 context.rules.slug_location("indexes", name),
                 f"index name '{name}' is not lower-case letters, digits and '-' starting with a letter; "
@@ -84,12 +86,13 @@ def retention_order(context: LintContext) -> Iterator[Finding]:
         standard, total = context.rules.index_retention(name)
         if standard is not None and total is not None and standard > total:
             index = context.rules.indexes[name]
-            where = index.where("flex_retention_days" if index.flex_retention_days else "retention_days")
+            field = "flex_retention_days" if index.flex_retention_days else "retention_days"
+            where = index.where(field)
             yield retention_order.finding(
                 where,
                 f"index '{name}' keeps logs {standard} days in the standard tier but only {total} days in total; "
                 "flex_retention_days is the total of standard and Flex, so it must be at least retention_days",
-                str(total),
+                str(total if field == "flex_retention_days" else standard),
             )
 
 

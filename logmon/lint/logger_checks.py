@@ -15,8 +15,9 @@ RESERVED_KEYS = frozenset({"status", "level", "severity", "host", "service", "me
 """Keys Datadog reads as reserved attributes (status, host, service, message, date, source)."""
 
 
-def _catalogue_location(field_name: str) -> Location:
-    """Where the catalogue declares a field: the first line naming it in the catalogue's source file."""
+def _catalogue_location(event: str, field_name: str) -> Location:
+    """Where the catalogue declares an event's field: inside the event's own declaration when the field is
+    written there, else where the shared field is defined (`_req("name", ...)` / `_opt("name", ...)`)."""
     from paylog import catalogue as module
 
     source = inspect.getsourcefile(module)
@@ -28,10 +29,24 @@ def _catalogue_location(field_name: str) -> Location:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError:
         return Location(display, 1, 1)
-    for number, line in enumerate(lines, start=1):
-        column = line.find(f'"{field_name}"')
-        if column >= 0:
-            return Location(display, number, column + 1)
+    quoted = f'"{field_name}"'
+
+    def declares(number: int) -> bool:
+        line = lines[number].strip()
+        previous = lines[number - 1].strip() if number else ""
+        if any(f"{call}({quoted}" in line for call in ("_req", "_opt", "FieldSpec")):
+            return True
+        return line.startswith(quoted) and previous.endswith(("_req(", "_opt(", "FieldSpec("))
+
+    start = next((n for n, line in enumerate(lines) if line.strip() == f'"{event}",'), None)
+    if start is not None:
+        end = next((n for n in range(start + 1, len(lines)) if "EventSpec(" in lines[n]), len(lines))
+        for number in range(start, end):
+            if declares(number):
+                return Location(display, number + 1, lines[number].find(quoted) + 1)
+    for number in range(len(lines)):
+        if declares(number):
+            return Location(display, number + 1, lines[number].find(quoted) + 1)
     return Location(display, 1, 1)
 
 
@@ -48,7 +63,7 @@ def reserved_key(context: LintContext) -> Iterator[Finding]:
         for field_spec in spec.fields:
             if field_spec.name.lower() in RESERVED_KEYS:
                 yield reserved_key.finding(
-                    _catalogue_location(field_spec.name),
+                    _catalogue_location(name, field_spec.name),
                     f"event '{name}' field '{field_spec.name}' collides with Datadog's reserved attribute; "
                     f"Datadog would read it as the log's {field_spec.name} (a payment status 'failed' becomes an "
                     f"EMERGENCY) — rename it, e.g. '{name.split('_')[0]}_{field_spec.name}'",
@@ -75,4 +90,24 @@ def unused_source(context: LintContext) -> Iterator[Finding]:
                     f"pipeline '{slug}' {processor.type} '{processor.name or processor.type}' reads '{source}', "
                     "which no catalogued event writes",
                     source,
+                )
+
+
+@check("pipeline/expression", Severity.ERROR, "arithmetic processor expressions are ones Datadog can compute")
+def expression(context: LintContext) -> Iterator[Finding]:
+    from logmon.emulator.processors import UnsupportedExpression, parse_expression
+    from logmon.rules.model import ArithmeticProcessor
+
+    for slug, pipeline in context.rules.pipelines.items():
+        for processor in pipeline.processors:
+            if not isinstance(processor, ArithmeticProcessor):
+                continue
+            try:
+                parse_expression(processor.expression)
+            except UnsupportedExpression as problem:
+                yield expression.finding(
+                    processor.where("expression"),
+                    f"pipeline '{slug}' arithmetic processor '{processor.name or processor.target}': {problem}; "
+                    "use attributes, numbers, + - * / %, parentheses and abs/ceil/floor/round/max/min",
+                    processor.expression,
                 )

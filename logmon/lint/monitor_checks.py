@@ -151,7 +151,7 @@ def unknown_facet(context: LintContext) -> Iterator[Finding]:
 @check("monitor/matches-nothing", Severity.WARNING, "the search matches some catalogued event")
 def matches_nothing(context: LintContext) -> Iterator[Finding]:
     for slug, monitor in context.rules.monitors.items():
-        matched = context.matching_samples(monitor)
+        matched = context.possible_samples(monitor)
         if matched is not None and not matched:
             field = "search" if monitor.search is not None else "query"
             yield matches_nothing.finding(
@@ -169,7 +169,7 @@ def matches_nothing(context: LintContext) -> Iterator[Finding]:
 )
 def invisible_logs(context: LintContext) -> Iterator[Finding]:
     for slug, monitor in context.rules.monitors.items():
-        matched = context.matching_samples(monitor)
+        matched = context.possible_samples(monitor)
         if not matched:
             continue
         wanted = set(monitor.indexes)

@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
-from typing import Final
 
 from logmon.diagnostics import Finding, Severity
-from logmon.emulator.engine import UNIFIED_SERVICE_TAGS
 from logmon.emulator.preprocess import STATUSES
-from logmon.lint.context import LintContext, QuerySite
+from logmon.lint.context import AGENT_TAG_KEYS, LintContext, QuerySite
 from logmon.lint.registry import check
 from logmon.search import (
     And,
-    FieldGroup,
     FieldKind,
     FieldTerm,
     Group,
@@ -24,32 +21,7 @@ from logmon.search import (
     ambiguous_precedence,
     iter_field_terms,
 )
-
-AGENT_TAG_KEYS: Final = frozenset(
-    {
-        *UNIFIED_SERVICE_TAGS.values(),
-        "host",
-        "source",
-        "kube_namespace",
-        "kube_deployment",
-        "kube_daemon_set",
-        "kube_stateful_set",
-        "kube_replica_set",
-        "kube_job",
-        "kube_cronjob",
-        "kube_service",
-        "kube_container_name",
-        "kube_node",
-        "container_name",
-        "container_id",
-        "pod_name",
-        "pod_phase",
-        "image_name",
-        "image_tag",
-        "short_image",
-    }
-)
-"""Tags the agent attaches to container logs; a bare `key:value` on these is a correct tag search."""
+from logmon.search.analysis import clause_values
 
 
 def term_text(site: QuerySite, term: FieldTerm) -> str:
@@ -76,7 +48,7 @@ def _walk_events(node: Node, events: set[str] | None, negated: bool) -> Iterator
     if isinstance(node, And):
         required = events
         for child in node.children:
-            values = _event_type_values(child)
+            values = clause_values(child, "event_type")
             if values is not None:
                 required = values if required is None else required & values
         for child in node.children:
@@ -85,31 +57,12 @@ def _walk_events(node: Node, events: set[str] | None, negated: bool) -> Iterator
         for child in node.children:
             yield from _walk_events(child, events, negated)
     else:
-        own = _event_type_values(node) if not negated else None
+        own = clause_values(node, "event_type") if not negated else None
         for term in iter_field_terms(node):
             yield (
                 FieldTerm(term.node, term.field, term.span, term.negated != negated),
                 own if own is not None else events,
             )
-
-
-def _event_type_values(node: Node) -> set[str] | None:
-    while isinstance(node, Group):
-        node = node.child
-    if isinstance(node, Term) and node.field.kind is FieldKind.ATTRIBUTE and node.field.path == "event_type":
-        return None if node.has_wildcards else {node.value}
-    if isinstance(node, FieldGroup) and node.field.kind is FieldKind.ATTRIBUTE and node.field.path == "event_type":
-        inner = node.child
-        while isinstance(inner, Group):
-            inner = inner.child
-        leaves = inner.children if isinstance(inner, Or) else (inner,)
-        values: set[str] = set()
-        for leaf in leaves:
-            if not isinstance(leaf, Term) or leaf.has_wildcards:
-                return None
-            values.add(leaf.value)
-        return values
-    return None
 
 
 @check("query/syntax", Severity.ERROR, "every search query parses")
@@ -132,7 +85,9 @@ def tag_vs_attribute(context: LintContext) -> Iterator[Finding]:
             continue
         for term in iter_field_terms(site.query):
             key = term.field.path
-            if term.field.kind is not FieldKind.TAG or key in AGENT_TAG_KEYS or key not in logger_fields:
+            if term.field.kind is not FieldKind.TAG or key in AGENT_TAG_KEYS:
+                continue
+            if key not in logger_fields and key not in context.fields:
                 continue
             text = term_text(site, term)
             value_text = text[len(key) + 1 :] if text.startswith(key + ":") else text.partition(":")[2]

@@ -20,11 +20,17 @@ from logmon.rules.model import (
     RulesFile,
     SensitiveDataScanner,
 )
-from logmon.rules.source import LocatedDict, parse_yaml
+from logmon.rules.source import LocatedDict, not_utf8, parse_yaml
 from logmon.rules.validation import validate_document
 
 KEYED_SECTIONS = ("monitors", "pipelines", "indexes", "metrics", "archives")
-_SINGULAR = {"monitors": "monitor", "pipelines": "pipeline", "indexes": "index", "metrics": "metric", "archives": "archive"}
+_SINGULAR = {
+    "monitors": "monitor",
+    "pipelines": "pipeline",
+    "indexes": "index",
+    "metrics": "metric",
+    "archives": "archive",
+}
 SINGLE_SECTIONS = ("retention", "sensitive_data")
 
 
@@ -70,7 +76,11 @@ def rule_files(directory: Path) -> list[Path]:
 
 def parse_rules_text(text: str, file_name: str) -> RulesFile:
     """One rules file from its text; raises RulesInvalid."""
-    document = parse_yaml(text, file_name)
+    return rules_file(parse_yaml(text, file_name), file_name)
+
+
+def rules_file(document: Any, file_name: str) -> RulesFile:
+    """A parsed YAML document as a rules file; raises RulesInvalid."""
     if document is None or (isinstance(document, dict) and not document):
         raise RulesInvalid(
             [
@@ -96,18 +106,11 @@ def load_rules(directory: Path) -> RuleSet:
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as error:
-            findings.append(
-                Finding(
-                    "yaml/syntax",
-                    Severity.ERROR,
-                    Location(name, 1, 1),
-                    f"not UTF-8 text ({error.reason} at byte {error.start}); save the file as UTF-8",
-                )
-            )
+            findings.append(not_utf8(name, error))
             continue
         try:
             document = parse_yaml(text, name)
-            parsed.append((name, parse_rules_text(text, name), document))
+            parsed.append((name, rules_file(document, name), document))
         except RulesInvalid as invalid:
             findings.extend(invalid.findings)
     if not parsed and not findings:
@@ -213,19 +216,22 @@ def apply_overrides(rules: RuleSet, overrides: Overrides) -> RuleSet:
                         Finding(
                             "overrides/unknown-name",
                             Severity.ERROR,
-                            index_change.where("exclusion_sample_rates"),
+                            index_change.key_where("exclusion_sample_rates", filter_name),
                             f"index '{name}' has no exclusion filter named '{filter_name}'; "
                             f"it has: {', '.join(sorted(known)) or 'none'}",
                             filter_name,
                         )
                     )
             updates["exclusion_filters"] = [
-                f.with_updates({"sample_rate": index_change.exclusion_sample_rates[f.name]})
+                f.with_updates(
+                    {"sample_rate": index_change.exclusion_sample_rates[f.name]},
+                    locations={"sample_rate": index_change.key_where("exclusion_sample_rates", f.name)},
+                )
                 if f.name in index_change.exclusion_sample_rates
                 else f
                 for f in index.exclusion_filters
             ]
-        indexes[name] = index.with_updates(updates)
+        indexes[name] = index.with_updates(updates, index_change)
     if findings:
         raise RulesInvalid(findings)
     return replace(rules, monitors=monitors, indexes=indexes)
@@ -239,12 +245,12 @@ def _override_monitor(monitor: Monitor, change: Any) -> Monitor:
             for key, value in (("critical", change.threshold.critical), ("warning", change.threshold.warning))
             if value is not None
         }
-        updates["threshold"] = monitor.threshold.with_updates(threshold_updates)
+        updates["threshold"] = monitor.threshold.with_updates(threshold_updates, change.threshold)
     for key in ("notify", "priority", "window"):
         value = getattr(change, key)
         if value is not None:
             updates[key] = value
-    return monitor.with_updates(updates)
+    return monitor.with_updates(updates, change)
 
 
 def _unknown(overrides: Overrides, section: str, slug: str, known: list[str]) -> Finding:
@@ -255,7 +261,7 @@ def _unknown(overrides: Overrides, section: str, slug: str, known: list[str]) ->
     return Finding(
         "overrides/unknown-name",
         Severity.ERROR,
-        overrides.where(section),
+        overrides.key_where(section, slug),
         f"the override names {_SINGULAR[section]} '{slug}', which no rule defines{hint}",
         slug,
     )

@@ -25,6 +25,9 @@ from logmon.rules.source import LocatedDict, LocatedList, Scalar
 
 UNKNOWN_LOCATION = Location("<rules>", 1, 1)
 
+Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+"""Monitor, pipeline and archive keys: they name Pulumi resources (`monitor-<slug>`)."""
+
 SearchQuery = Annotated[
     str,
     Field(description="Datadog log search syntax, e.g. `@event_type:payment_completion @payment_status:failed`."),
@@ -38,12 +41,15 @@ AttributePath = Annotated[
 class RuleModel(BaseModel):
     """Base of every rule model: strict types, no unknown keys, and source positions kept."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, strict=True, use_attribute_docstrings=True, allow_inf_nan=False
+    )
 
     _location: Location = PrivateAttr(default=UNKNOWN_LOCATION)
     _field_locations: dict[str, Location] = PrivateAttr(default_factory=dict)
     _scalars: dict[str, Scalar] = PrivateAttr(default_factory=dict)
     _lists: dict[str, LocatedList] = PrivateAttr(default_factory=dict)
+    _keys: dict[str, dict[str, Location]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="wrap")
     @classmethod
@@ -58,6 +64,7 @@ class RuleModel(BaseModel):
         self._field_locations = dict(data.value_locations)
         self._scalars = dict(data.scalars)
         self._lists = {key: value for key, value in data.items() if isinstance(value, LocatedList)}
+        self._keys = {key: value.key_locations for key, value in data.items() if isinstance(value, LocatedDict)}
 
     def where(self, field: str | None = None) -> Location:
         """Where this object, or one of its fields, is written."""
@@ -68,6 +75,10 @@ class RuleModel(BaseModel):
     def scalar(self, field: str) -> Scalar | None:
         """The field's scalar as written, to locate an offset inside it (a query's column)."""
         return self._scalars.get(field)
+
+    def key_where(self, field: str, key: str) -> Location:
+        """Where a key of a mapping field is written (an override's slug, say)."""
+        return self._keys.get(field, {}).get(key, self.where(field))
 
     def item_where(self, field: str, index: int) -> Location:
         items = self._lists.get(field)
@@ -82,21 +93,31 @@ class RuleModel(BaseModel):
         scalar = self.scalar(field)
         return scalar.position(offset) if scalar is not None else self.where(field)
 
-    def with_updates(self, updates: Mapping[str, Any], source: LocatedDict | None = None) -> Self:
-        """A copy with some fields replaced; replaced fields point at `source` (an override) if given."""
+    def with_updates(
+        self,
+        updates: Mapping[str, Any],
+        source: RuleModel | None = None,
+        locations: Mapping[str, Location] | None = None,
+    ) -> Self:
+        """A copy with some fields replaced; replaced fields point where `source` (an override) wrote them,
+        or at the given `locations`."""
         copy = self.model_copy(update=dict(updates))
         copy._location = self._location
         copy._field_locations = dict(self._field_locations)
         copy._scalars = dict(self._scalars)
         copy._lists = dict(self._lists)
+        copy._keys = dict(self._keys)
         if source is not None:
             for key in updates:
-                if key in source.value_locations:
-                    copy._field_locations[key] = source.value_locations[key]
-                if key in source.scalars:
-                    copy._scalars[key] = source.scalars[key]
-                if isinstance(source.get(key), LocatedList):
-                    copy._lists[key] = source[key]
+                if key in source._field_locations:
+                    copy._field_locations[key] = source._field_locations[key]
+                if key in source._scalars:
+                    copy._scalars[key] = source._scalars[key]
+                if key in source._lists:
+                    copy._lists[key] = source._lists[key]
+        for key, location in (locations or {}).items():
+            copy._field_locations[key] = location
+            copy._scalars.pop(key, None)
         return copy
 
 
@@ -426,18 +447,16 @@ class SensitiveDataScanner(RuleModel):
 
 # ----------------------------------------------------------------------------------------------- files
 
-Slug = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
-
 
 class RulesFile(RuleModel):
     """One file under `rules/`. Any section may appear in any file; keep one concern per file."""
 
-    monitors: dict[str, Monitor] = {}
-    pipelines: dict[str, Pipeline] = {}
+    monitors: dict[Slug, Monitor] = {}
+    pipelines: dict[Slug, Pipeline] = {}
     indexes: dict[str, Index] = {}
     metrics: dict[str, Metric] = {}
     retention: Retention | None = None
-    archives: dict[str, Archive] = {}
+    archives: dict[Slug, Archive] = {}
     sensitive_data: SensitiveDataScanner | None = None
 
 

@@ -109,6 +109,40 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[valid-type,misc]
         return Scalar(self._location(node), node.style, raw)
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> LocatedDict:
+        if any(key_node.tag == "tag:yaml.org,2002:merge" for key_node, _ in node.value):
+            self._check_duplicates(node)
+            self.flatten_mapping(node)
+            return self._located_mapping(node, check=False)
+        return self._located_mapping(node, check=True)
+
+    def _located_mapping(self, node: MappingNode, check: bool) -> LocatedDict:
+        """The mapping with every key's and value's position; with `check`, equal keys are reported."""
+        result = LocatedDict()
+        result.location = self._location(node)
+        key_locations: dict[str, Location] = {}
+        value_locations: dict[str, Location] = {}
+        scalars: dict[str, Scalar] = {}
+        construct, locate, text, file_name = self.construct_object, self._location, self.text, self.file_name
+        for key_node, value_node in node.value:
+            key = construct(key_node, deep=True)
+            key_location = locate(key_node)
+            if not isinstance(key, str):
+                raise _NonStringKey(key, key_location)
+            if check and key in key_locations:
+                self._duplicate(key, key_location, key_locations[key])
+            result[key] = construct(value_node, deep=True)
+            key_locations[key] = key_location
+            mark = value_node.start_mark
+            value_location = Location(file_name, mark.line + 1, mark.column + 1)
+            value_locations[key] = value_location
+            if isinstance(value_node, ScalarNode):
+                scalars[key] = Scalar(value_location, value_node.style, text[mark.index : value_node.end_mark.index])
+        result.key_locations = key_locations
+        result.value_locations = value_locations
+        result.scalars = scalars
+        return result
+
+    def _check_duplicates(self, node: MappingNode) -> None:
         seen: dict[Any, Location] = {}
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
@@ -118,35 +152,20 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[valid-type,misc]
             if not isinstance(key, str):
                 raise _NonStringKey(key, where)
             if key in seen:
-                first = seen[key]
-                self.duplicate_findings.append(
-                    Finding(
-                        "yaml/duplicate-key",
-                        Severity.ERROR,
-                        where,
-                        f"key '{key}' is already defined at line {first.line}; YAML would silently keep "
-                        "only this one — remove or rename one of them",
-                        key,
-                    )
-                )
+                self._duplicate(key, where, seen[key])
             seen[key] = where
-        self.flatten_mapping(node)
-        result = LocatedDict()
-        result.location = self._location(node)
-        result.key_locations = {}
-        result.value_locations = {}
-        result.scalars = {}
-        for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if not isinstance(key, str):
-                raise _NonStringKey(key, self._location(key_node))
-            result[key] = self.construct_object(value_node, deep=True)
-            result.key_locations[key] = self._location(key_node)
-            result.value_locations[key] = self._location(value_node)
-            scalar = self._scalar(value_node)
-            if scalar is not None:
-                result.scalars[key] = scalar
-        return result
+
+    def _duplicate(self, key: str, where: Location, first: Location) -> None:
+        self.duplicate_findings.append(
+            Finding(
+                "yaml/duplicate-key",
+                Severity.ERROR,
+                where,
+                f"key '{key}' is already defined at line {first.line}; YAML would silently keep "
+                "only this one — remove or rename one of them",
+                key,
+            )
+        )
 
     def construct_sequence(self, node: Node, deep: bool = False) -> LocatedList:
         result = LocatedList(self.construct_object(child, deep=True) for child in node.value)
@@ -198,7 +217,7 @@ def parse_yaml(text: str, file_name: str) -> Any:
             [Finding("yaml/syntax", Severity.ERROR, where, f"malformed YAML: {problem}; fix the syntax here")]
         ) from None
     except yaml.YAMLError as error:
-        raise RulesInvalid([_reader_finding(error, file_name)]) from None
+        raise RulesInvalid([_reader_finding(error, file_name, text)]) from None
     except (ValueError, OverflowError) as error:  # e.g. an impossible date such as 2024-13-45
         raise RulesInvalid(
             [Finding("yaml/syntax", Severity.ERROR, Location(file_name, 1, 1), f"unreadable value: {error}")]
@@ -226,12 +245,17 @@ def parse_yaml(text: str, file_name: str) -> Any:
     return document
 
 
-def _reader_finding(error: yaml.YAMLError, file_name: str) -> Finding:
+def offset_location(file_name: str, text: str, offset: int) -> Location:
+    """The line and column of a character offset into `text`."""
+    offset = max(0, min(offset, len(text)))
+    line_start = text.rfind("\n", 0, offset) + 1
+    return Location(file_name, text.count("\n", 0, offset) + 1, offset - line_start + 1)
+
+
+def _reader_finding(error: yaml.YAMLError, file_name: str, text: str) -> Finding:
     position = getattr(error, "position", None)
-    where = Location(file_name, 1, 1)
     message = str(error).splitlines()[0] if str(error) else type(error).__name__
-    if position is not None:
-        where = Location(file_name, 1, int(position) + 1)
+    where = offset_location(file_name, text, int(position)) if position is not None else Location(file_name, 1, 1)
     return Finding("yaml/syntax", Severity.ERROR, where, f"unreadable YAML: {message}")
 
 
@@ -248,22 +272,24 @@ def _expanded_size(document: Any, limit: int) -> int:
     return count
 
 
+def not_utf8(file_name: str, error: UnicodeDecodeError) -> Finding:
+    """A finding at the first byte that is not UTF-8."""
+    before = bytes(error.object[: error.start]).decode("utf-8", errors="replace")
+    return Finding(
+        "yaml/syntax",
+        Severity.ERROR,
+        offset_location(file_name, before, len(before)),
+        f"not UTF-8 text ({error.reason} at byte {error.start}); save the file as UTF-8",
+    )
+
+
 def load_yaml_file(path: Path, display_name: str | None = None) -> Any:
     """Parse one file; an unreadable or empty file is a finding, not an exception."""
     name = display_name or str(path)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
-        raise RulesInvalid(
-            [
-                Finding(
-                    "yaml/syntax",
-                    Severity.ERROR,
-                    Location(name, 1, 1),
-                    f"not UTF-8 text ({error.reason} at byte {error.start}); save the file as UTF-8",
-                )
-            ]
-        ) from None
+        raise RulesInvalid([not_utf8(name, error)]) from None
     return parse_yaml(text, name)
 
 

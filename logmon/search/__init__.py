@@ -1,6 +1,6 @@
 """Datadog log search syntax: parse it, match logs with it, and build log monitor queries around it."""
 
-from logmon.search.analysis import ambiguous_precedence, iter_field_terms
+from logmon.search.analysis import ambiguous_precedence, clause_values, iter_field_terms, required_values
 from logmon.search.ast import (
     And,
     Cidr,
@@ -48,9 +48,11 @@ __all__ = [
     "Term",
     "Wildcard",
     "ambiguous_precedence",
+    "clause_values",
     "compile_query",
     "iter_field_terms",
     "matches",
     "parse",
+    "required_values",
     "unparse",
 ]

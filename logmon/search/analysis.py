@@ -10,6 +10,7 @@ from logmon.search.ast import (
     Comparison,
     Exists,
     FieldGroup,
+    FieldKind,
     FieldTerm,
     Group,
     MatchAll,
@@ -64,3 +65,44 @@ def _collect(node: Node, spans: list[Span]) -> None:
             _collect(child, spans)
     elif isinstance(node, (Not, Group, FieldGroup)):
         _collect(node.child, spans)
+
+
+def clause_values(node: Node, path: str) -> set[str] | None:
+    """The values `@path` must take for this clause to match (`@p:x`, `@p:(x OR y)`); None if unrestricted."""
+    while isinstance(node, Group):
+        node = node.child
+    if isinstance(node, FieldGroup):
+        if node.field.kind is not FieldKind.ATTRIBUTE or node.field.path != path:
+            return None
+        node = node.child
+        while isinstance(node, Group):
+            node = node.child
+    leaves = node.children if isinstance(node, Or) else (node,)
+    values: set[str] = set()
+    for candidate in leaves:
+        leaf = candidate
+        while isinstance(leaf, Group):
+            leaf = leaf.child
+        if (
+            not isinstance(leaf, Term)
+            or leaf.has_wildcards
+            or leaf.field.kind is not FieldKind.ATTRIBUTE
+            or leaf.field.path != path
+        ):
+            return None
+        values.add(leaf.value)
+    return values
+
+
+def required_values(query: Query | Node, path: str) -> set[str] | None:
+    """Values `@path` must equal for the whole query to match, from its top-level AND; None if any value may."""
+    node = query.root if isinstance(query, Query) else query
+    while isinstance(node, Group):
+        node = node.child
+    conjuncts = node.children if isinstance(node, And) else (node,)
+    required: set[str] | None = None
+    for conjunct in conjuncts:
+        values = clause_values(conjunct, path)
+        if values is not None:
+            required = values if required is None else required & values
+    return required

@@ -92,6 +92,9 @@ def _compile(node: Node) -> Matcher:
     if isinstance(node, And):
         return _all([_compile(child) for child in node.children])
     if isinstance(node, Or):
+        values = _one_of(node)
+        if values is not None:
+            return values
         return _any([_compile(child) for child in node.children])
     if isinstance(node, Not):
         inner = _compile(node.child)
@@ -99,6 +102,52 @@ def _compile(node: Node) -> Matcher:
     if isinstance(node, (Group, FieldGroup)):
         return _compile(node.child)
     return _leaf(node)
+
+
+def _plain_terms(node: Node) -> list[Term] | None:
+    """The terms of an OR of plain values, flattened through groups; None if anything else is inside."""
+    while isinstance(node, (Group, FieldGroup)):
+        node = node.child
+    if isinstance(node, Term):
+        return None if node.has_wildcards else [node]
+    if isinstance(node, Or):
+        terms: list[Term] = []
+        for child in node.children:
+            inner = _plain_terms(child)
+            if inner is None:
+                return None
+            terms.extend(inner)
+        return terms
+    return None
+
+
+def _one_of(node: Or) -> Matcher | None:
+    """`@a:(x OR y OR z)` as one lookup and a set test instead of one closure per value.
+
+    Equivalent to the OR of `_equals_predicate`s: strings compare exactly, numbers by value, booleans by
+    the words true/false.
+    """
+    terms = _plain_terms(node)
+    if terms is None or len(terms) < 3:
+        return None
+    fields = {(term.field.kind, term.field.path) for term in terms}
+    if len(fields) != 1 or terms[0].field.kind is not FieldKind.ATTRIBUTE:
+        return None
+    texts = frozenset(term.value for term in terms)
+    numbers = frozenset(n for n in (parse_number(text) for text in texts) if n is not None)
+    booleans = frozenset({"true": True, "false": False}[text] for text in texts if text in ("true", "false"))
+
+    def member(value: Any) -> bool:
+        kind = type(value)
+        if kind is str:
+            return value in texts
+        if kind is bool:
+            return value in booleans
+        if kind is int or kind is float:
+            return value in numbers
+        return isinstance(value, str) and value in texts
+
+    return _attribute(terms[0].field.path, member)
 
 
 def _all(matchers: list[Matcher]) -> Matcher:

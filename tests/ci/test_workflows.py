@@ -95,14 +95,16 @@ class TestPullRequestOffline:
         assert "logmon lint --format github" in text
         assert "make test" in text
         assert "for stack in dev staging prod" in text
-        assert "logmon diff" in text and "--format markdown" in text
+        assert "logmon diff" in text
+        assert "--format markdown" in text
 
     def test_comment_is_posted_once_and_edited(self) -> None:
         """The comment workflow edits its previous comment (found by a marker) instead of adding one."""
         document = workflow("pr-offline-comment.yml")
         assert document["on"]["workflow_run"]["workflows"] == [workflow("pr-offline.yml")["name"]]
         text = (ROOT / ".github" / "workflows" / "pr-offline-comment.yml").read_text()
-        assert "updateComment" in text and "createComment" in text
+        assert "updateComment" in text
+        assert "createComment" in text
         assert "actions/checkout" not in text
 
 

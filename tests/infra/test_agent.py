@@ -103,9 +103,7 @@ def agent_container(recording: Recording) -> dict[str, Any]:
 
 
 def env_of(container: dict[str, Any]) -> dict[str, Any]:
-    return {
-        variable["name"]: variable.get("value", variable.get("valueFrom")) for variable in container["env"]
-    }
+    return {variable["name"]: variable.get("value", variable.get("valueFrom")) for variable in container["env"]}
 
 
 class TestResources:
@@ -158,9 +156,7 @@ class TestDaemonSet:
         env = env_of(agent_container(recording))
         assert env["DD_API_KEY"] == {"secretKeyRef": {"name": "datadog-agent-api-key", "key": "api-key"}}
         assert env["DD_KUBERNETES_KUBELET_HOST"] == {"fieldRef": {"fieldPath": "status.hostIP"}}
-        assert {
-            name: env[name] for name in env if name not in {"DD_API_KEY", "DD_KUBERNETES_KUBELET_HOST"}
-        } == {
+        assert {name: env[name] for name in env if name not in {"DD_API_KEY", "DD_KUBERNETES_KUBELET_HOST"}} == {
             "DD_SITE": "datadoghq.eu",
             "DD_CLUSTER_NAME": "payments-prod",
             "DD_ENV": "prod",
@@ -237,9 +233,7 @@ class TestDaemonSet:
             "/host/var/run": ({"path": "/var/run", "type": "Directory"}, True),
         }
 
-    def test_root_filesystem_is_read_only_with_empty_dirs_where_the_agent_writes(
-        self, recording: Recording
-    ) -> None:
+    def test_root_filesystem_is_read_only_with_empty_dirs_where_the_agent_writes(self, recording: Recording) -> None:
         """Every container's root is read-only; config, the agent's own log and /tmp are empty directories."""
         spec = pod_spec(recording)
         volumes = {volume["name"]: volume for volume in spec["volumes"]}
@@ -261,9 +255,9 @@ class TestDaemonSet:
             "mountPath": "/opt/datadog-agent",
             "readOnly": False,
         }
-        assert {"name": "config", "mountPath": "/etc/datadog-agent", "readOnly": False} in init[
-            "init-config"
-        ]["volumeMounts"]
+        assert {"name": "config", "mountPath": "/etc/datadog-agent", "readOnly": False} in init["init-config"][
+            "volumeMounts"
+        ]
 
     @pytest.mark.parametrize(
         ("probe", "path"), [("liveness", "/live"), ("readiness", "/ready"), ("startup", "/startup")]
@@ -575,17 +569,13 @@ class TestManifests:
     @given(
         data=st.dictionaries(
             st.from_regex(r"[-._a-zA-Z0-9]{1,20}", fullmatch=True),
-            st.one_of(
-                st.text(max_size=30), st.sampled_from(["true", "no", "10%", "5555", "1e3", "~", "null"])
-            ),
+            st.one_of(st.text(max_size=30), st.sampled_from(["true", "no", "10%", "5555", "1e3", "~", "null"])),
             max_size=5,
         )
     )
     def test_yaml_keeps_every_string_a_string(self, data: dict[str, str]) -> None:
         """Values that look like booleans, numbers or null survive the YAML round trip as the same strings."""
-        documents = manifests(
-            [RecordedResource("kubernetes:core/v1:ConfigMap", "c", {"data": data}, custom=True)]
-        )
+        documents = manifests([RecordedResource("kubernetes:core/v1:ConfigMap", "c", {"data": data}, custom=True)])
         assert list(yaml.safe_load_all(to_yaml(documents))) == documents
 
 

@@ -165,9 +165,7 @@ class TestArchive:
             [
                 (
                     ("s3:GetObject", "s3:PutObject"),
-                    json.dumps(
-                        [f"arn:aws:s3:::{bucket}/datadog/security/*", f"arn:aws:s3:::{bucket}/datadog/logs/*"]
-                    ),
+                    json.dumps([f"arn:aws:s3:::{bucket}/datadog/security/*", f"arn:aws:s3:::{bucket}/datadog/logs/*"]),
                 ),
                 (("s3:ListBucket",), json.dumps(f"arn:aws:s3:::{bucket}")),
             ]
@@ -210,7 +208,12 @@ class TestRenderedPayloads:
     def test_datadog_payloads_load_into_the_api_models(self, stack: str) -> None:
         """Monitor, pipeline, index, metric and archive documents load into datadog-api-client's models."""
         documents = datadog_artefacts.documents(planned(stack).resources)
-        assert Counter(folder for folder, *_ in documents) == {"monitors": 5, "pipelines": 1, "indexes": 3, "metrics": 7}
+        assert Counter(folder for folder, *_ in documents) == {
+            "monitors": 5,
+            "pipelines": 1,
+            "indexes": 3,
+            "metrics": 7,
+        }
         for _, name, document, model in documents:
             assert datadog_artefacts.validate(document, model) == [], name
         archives = aws_artefacts.logs_archive_requests(planned(stack).resources)
@@ -247,7 +250,11 @@ class TestGate:
         """A lint error stops the program before any resource is registered, with the finding in Pulumi's log."""
         project = copy_project(tmp_path)
         monitors = project / "rules" / "monitors.yaml"
-        monitors.write_text(monitors.read_text().replace('"@event_type:fraud_detection @action:block"', '"event_type:fraud_detection @action:block"'))
+        monitors.write_text(
+            monitors.read_text().replace(
+                '"@event_type:fraud_detection @action:block"', '"event_type:fraud_detection @action:block"'
+            )
+        )
         config, secrets, _ = stack_config("prod", "logmon", project)
         monkeypatch.chdir(project)
         recording = record(

@@ -53,8 +53,16 @@ class TestShippedRules:
         """The shipped rules exercise every section lint knows: monitors, pipelines, indexes, metrics, retention."""
         rules = lint_directory(SHIPPED_RULES).rules
         assert rules is not None
-        assert rules.monitors and rules.pipelines and rules.indexes and rules.metrics and rules.archives
-        assert rules.retention is not None and rules.sensitive_data is not None
+        sections = {
+            "monitors": rules.monitors,
+            "pipelines": rules.pipelines,
+            "indexes": rules.indexes,
+            "metrics": rules.metrics,
+            "archives": rules.archives,
+        }
+        assert [name for name, section in sections.items() if not section] == []
+        assert rules.retention is not None
+        assert rules.sensitive_data is not None
         assert len(CHECKS) >= 36
 
 
@@ -117,6 +125,35 @@ class TestExitStatus:
         code, stdout, _ = run_logmon(["lint", "--rules", str(tmp_path)])
         assert code == 1
         assert "error rules/no-files: " in stdout
+
+
+SHIPPED_TEXT = {path.name: path.read_text(encoding="utf-8") for path in SHIPPED_RULES.glob("*.yaml")}
+BROKEN_EMULATED_FILTERS = {
+    "index filter": ("indexes.yaml", '"@event_category:security"', '"@event_category:(security"'),
+    "exclusion filter": ("indexes.yaml", "-status:(warning OR error OR", "-status:((warning OR error OR"),
+    "pipeline filter": ("pipelines.yaml", '"@logger:*"', '"@logger:(*"'),
+    "category filter": ("pipelines.yaml", '"@event_type:(user_registration OR', '"@event_type:((user_registration OR'),
+}
+
+
+class TestUnparsableRulesTheEmulatorRuns:
+    @pytest.mark.parametrize("site", list(BROKEN_EMULATED_FILTERS))
+    def test_filter_syntax_error_is_a_finding(self, rules_copy: RulesCopy, site: str) -> None:
+        """A filter the emulator applies that does not parse is a query/syntax finding on its line, not a crash."""
+        name, written, broken = BROKEN_EMULATED_FILTERS[site]
+        assert SHIPPED_TEXT[name].count(written) == 1
+        text = SHIPPED_TEXT[name].replace(written, broken)
+        line = text[: text.index(broken)].count("\n") + 1
+        result = lint_directory(rules_copy({name: text}))
+        syntax = [(Path(f.location.file).name, f.location.line) for f in result.findings if f.check == "query/syntax"]
+        assert syntax == [(name, line)]
+
+    def test_unparsable_arithmetic_expression_is_a_finding(self, rules_copy: RulesCopy) -> None:
+        """An arithmetic expression that does not parse is an error finding on its line, not a crash."""
+        text = SHIPPED_TEXT["pipelines.yaml"].replace('"response_time_ms * 1000000"', '"response_time_ms * (1000000"')
+        line = text[: text.index("(1000000")].count("\n") + 1
+        result = lint_directory(rules_copy({"pipelines.yaml": text}))
+        assert [(Path(f.location.file).name, f.location.line) for f in result.errors] == [("pipelines.yaml", line)]
 
 
 class TestInstalledCommand:

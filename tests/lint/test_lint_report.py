@@ -38,7 +38,9 @@ AWKWARD = Finding(
     "100% broken:\nsecond line\r\nthird, with a comma",
 )
 
-TEXT_LINE = re.compile(r"(?P<file>.+):(?P<line>\d+):(?P<column>\d+): (?P<severity>error|warning|info) (?P<check>\S+): .+")
+TEXT_LINE = re.compile(
+    r"(?P<file>.+):(?P<line>\d+):(?P<column>\d+): (?P<severity>error|warning|info) (?P<check>\S+): .+"
+)
 GITHUB_LINE = re.compile(
     r"::(?P<level>error|warning|notice) file=(?P<file>[^,]+),line=(?P<line>\d+),col=(?P<column>\d+),"
     r"title=(?P<title>[^:]+)::(?P<message>.+)"

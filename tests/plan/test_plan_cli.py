@@ -53,7 +53,18 @@ def copy_project(destination: Path) -> Path:
 def planned(stack: str, directory: str) -> tuple[dict, Path]:
     out = Path(directory)
     result = runner.invoke(
-        app, ["plan", "--stack", stack, "--project", str(ROOT), "--json", str(out / "plan.json"), "--out", str(out / "artefacts")]
+        app,
+        [
+            "plan",
+            "--stack",
+            stack,
+            "--project",
+            str(ROOT),
+            "--json",
+            str(out / "plan.json"),
+            "--out",
+            str(out / "artefacts"),
+        ],
     )
     assert result.exit_code == 0, result.output
     return json.loads((out / "plan.json").read_text()), out / "artefacts"
@@ -108,10 +119,23 @@ class TestEncryptedConfig:
         assert "datadog:apiKey" in secrets
         assert not any("datadog:apiKey" in note for note in notes)
         result = runner.invoke(
-            app, ["plan", "--stack", "prod", "--project", str(project), "--json", str(tmp_path / "p.json"), "--out", str(tmp_path / "out")]
+            app,
+            [
+                "plan",
+                "--stack",
+                "prod",
+                "--project",
+                str(project),
+                "--json",
+                str(tmp_path / "p.json"),
+                "--out",
+                str(tmp_path / "out"),
+            ],
         )
         assert result.exit_code == 0, result.output
-        texts = [(tmp_path / "p.json").read_text()] + [p.read_text() for p in (tmp_path / "out").rglob("*") if p.is_file()]
+        texts = [(tmp_path / "p.json").read_text()] + [
+            p.read_text() for p in (tmp_path / "out").rglob("*") if p.is_file()
+        ]
         assert not any("CIPHERTEXT" in text for text in texts)
 
 
@@ -179,7 +203,17 @@ class TestPlanRefusals:
         monitors.write_text(monitors.read_text().replace("window: 1m", "window: 3d"))
         result = runner.invoke(
             app,
-            ["plan", "--stack", "prod", "--project", str(project), "--json", str(tmp_path / "p.json"), "--out", str(tmp_path / "out")],
+            [
+                "plan",
+                "--stack",
+                "prod",
+                "--project",
+                str(project),
+                "--json",
+                str(tmp_path / "p.json"),
+                "--out",
+                str(tmp_path / "out"),
+            ],
         )
         assert result.exit_code == 1
         assert "schema/value" in result.output or "monitor/window-range" in result.output

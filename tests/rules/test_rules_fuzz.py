@@ -14,7 +14,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from logmon.diagnostics import RulesInvalid
+from logmon.diagnostics import Finding, RulesInvalid
 from logmon.rules import parse_rules_text
 from logmon.rules.model import RulesFile
 from logmon.rules.schema import rules_schema
@@ -141,19 +141,22 @@ def mutated_rules(draw: st.DrawFn) -> tuple[str, str]:
 
 def assert_rules_or_findings(text: str, file_name: str) -> None:
     """Loading gives a RulesFile, or RulesInvalid whose findings each say where and what."""
+    findings: list[Finding] = []
     try:
-        result = parse_rules_text(text, file_name)
+        result: RulesFile | None = parse_rules_text(text, file_name)
     except RulesInvalid as invalid:
-        assert invalid.findings
-        last_line = text.count("\n") + text.count("\r") + text.count("\x85") + 2
-        for finding in invalid.findings:
+        result, findings = None, invalid.findings
+    if result is not None:
+        assert isinstance(result, RulesFile)
+    else:
+        assert findings
+        last_line = sum(text.count(brk) for brk in ("\n", "\r", "\x85", "\u2028", "\u2029")) + 2
+        for finding in findings:
             assert finding.location.file == file_name
             assert 1 <= finding.location.line <= last_line, finding
             assert finding.location.column >= 1, finding
             assert finding.check.count("/") == 1
             assert finding.message.strip()
-    else:
-        assert isinstance(result, RulesFile)
 
 
 def dump(document: Any) -> str:

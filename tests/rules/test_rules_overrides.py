@@ -3,10 +3,10 @@ replaced, and every name the override uses checked against the rules."""
 
 from __future__ import annotations
 
-import pytest
-
 from collections.abc import Callable, Mapping
 from pathlib import Path
+
+import pytest
 
 from logmon.diagnostics import Location, RulesInvalid
 from logmon.rules import RuleSet, apply_overrides, load_rules
@@ -141,7 +141,7 @@ class TestUnknownNames:
             apply_overrides(rules(), overrides("indexes:\n  mian:\n    daily_limit: 5\n"))
         (finding,) = raised.value.findings
         assert (finding.check, finding.text) == ("overrides/unknown-name", "mian")
-        assert finding.message.endswith("did you mean 'main'?")
+        assert finding.message == "the override names index 'mian', which no rule defines; did you mean 'main'?"
 
     def test_unknown_exclusion_filter(self, rules: Callable[[], RuleSet]) -> None:
         """An exclusion filter the index lacks is reported at the override, listing the filters it has."""
@@ -149,7 +149,7 @@ class TestUnknownNames:
         with pytest.raises(RulesInvalid) as raised:
             apply_overrides(rules(), overrides(text))
         (finding,) = raised.value.findings
-        assert finding.location == Location("Pulumi.prod.yaml", 3, 29)
+        assert finding.location == Location("Pulumi.prod.yaml", 3, 30)
         assert (finding.check, finding.text) == ("overrides/unknown-name", "sample-rutine")
         assert finding.message == (
             "index 'main' has no exclusion filter named 'sample-rutine'; it has: sample-queues, sample-routine"

@@ -37,8 +37,7 @@ class TestBuild:
     def test_count(self) -> None:
         """A count monitor is written in Datadog's order with the threshold as an integer."""
         assert build_monitor_query(COUNT) == (
-            'logs("service:payments @event_type:payment_completion").index("*")'
-            '.rollup("count").last("5m") > 500'
+            'logs("service:payments @event_type:payment_completion").index("*").rollup("count").last("5m") > 500'
         )
 
     def test_measure_group_by_and_indexes(self) -> None:
@@ -198,9 +197,9 @@ def monitor_queries(draw: st.DrawFn) -> MonitorQuery:
     indexes = draw(
         st.one_of(
             st.just(("*",)),
-            st.lists(
-                st.from_regex(r"[a-z][a-z0-9-]{0,8}", fullmatch=True), min_size=1, max_size=3, unique=True
-            ).map(tuple),
+            st.lists(st.from_regex(r"[a-z][a-z0-9-]{0,8}", fullmatch=True), min_size=1, max_size=3, unique=True).map(
+                tuple
+            ),
         )
     )
     return MonitorQuery(
@@ -213,9 +212,7 @@ def monitor_queries(draw: st.DrawFn) -> MonitorQuery:
         window_text=text,
         comparator=draw(st.sampled_from([">", ">=", "<", "<="])),
         threshold=draw(
-            st.one_of(
-                st.integers(-(10**9), 10**9), st.floats(allow_nan=False, allow_infinity=False, width=64)
-            )
+            st.one_of(st.integers(-(10**9), 10**9), st.floats(allow_nan=False, allow_infinity=False, width=64))
         ),
     )
 

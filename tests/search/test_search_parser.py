@@ -369,9 +369,7 @@ def patterns(draw: st.DrawFn) -> tuple[str | Wildcard, ...]:
 
 def terms(field: FieldRef) -> st.SearchStrategy[Node]:
     unquoted = patterns().map(lambda pattern: Term(field, pattern))
-    quoted = st.text(alphabet=ALPHABET, max_size=8).map(
-        lambda text: Term(field, (text,) if text else (), True)
-    )
+    quoted = st.text(alphabet=ALPHABET, max_size=8).map(lambda text: Term(field, (text,) if text else (), True))
     return st.one_of(unquoted, quoted)
 
 
@@ -468,16 +466,13 @@ class TestRoundTrip:
 class TestGlob:
     @settings(max_examples=300)
     @given(
-        pattern=st.lists(
-            st.one_of(st.text(alphabet="ab.", min_size=1, max_size=3), st.sampled_from(Wildcard))
-        ),
+        pattern=st.lists(st.one_of(st.text(alphabet="ab.", min_size=1, max_size=3), st.sampled_from(Wildcard))),
         text=st.text(alphabet="ab.\n", max_size=12),
     )
     def test_agrees_with_the_regex_reading(self, pattern: list[str | Wildcard], text: str) -> None:
         """The linear matcher accepts exactly what the equivalent anchored regex accepts."""
         regex = "".join(
-            ".*" if part is Wildcard.STAR else "." if part is Wildcard.ONE else re.escape(str(part))
-            for part in pattern
+            ".*" if part is Wildcard.STAR else "." if part is Wildcard.ONE else re.escape(str(part)) for part in pattern
         )
         assert Glob(tuple(pattern)).fullmatch(text) == (re.fullmatch(regex, text, re.S) is not None)
 

@@ -1,0 +1,101 @@
+"""Log-based metrics as Datadog computes them: from every ingested log matching the filter, whatever the
+indexes keep, tagged by the group-by paths."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from logmon.evaluation.facets import FacetReader, facet_reader, group_value, number
+from logmon.evaluation.sketch import Sketch
+from logmon.logrecord import LogRecord
+from logmon.rules.model import Metric
+
+PERCENTILES = {"p50": 0.50, "p75": 0.75, "p90": 0.90, "p95": 0.95, "p99": 0.99}
+
+
+class MetricAggregator:
+    def __init__(self, name: str, metric: Metric) -> None:
+        self.name = name
+        self.metric = metric
+        self.tags = [group.tag for group in metric.group_bys()]
+        self._readers: list[FacetReader] = [facet_reader(group.path) for group in metric.group_bys()]
+        self._path: FacetReader | None = facet_reader(metric.path) if metric.path else None
+        self.counts: dict[tuple[str, ...], int] = {}
+        self.sketches: dict[tuple[str, ...], Sketch] = {}
+
+    def add(self, record: LogRecord) -> None:
+        key = tuple(group_value(read(record)) for read in self._readers)
+        if self._path is None:
+            self.counts[key] = self.counts.get(key, 0) + 1
+            return
+        value = number(self._path(record))
+        if value is None:
+            return
+        sketch = self.sketches.get(key)
+        if sketch is None:
+            sketch = self.sketches[key] = Sketch()
+        sketch.add(value)
+
+    def value(self, tags: dict[str, str] | None = None) -> dict[str, Any] | int:
+        """The count (or distribution summary) over the groups whose tags include `tags`."""
+        wanted = tags or {}
+        if self._path is None:
+            return sum(n for key, n in self.counts.items() if self._selected(key, wanted))
+        merged = Sketch()
+        for key, sketch in self.sketches.items():
+            if self._selected(key, wanted):
+                _merge(merged, sketch)
+        return _summary(merged, self.metric.include_percentiles)
+
+    def _selected(self, key: tuple[str, ...], wanted: dict[str, str]) -> bool:
+        named = dict(zip(self.tags, key, strict=True))
+        return all(named.get(tag) == value for tag, value in wanted.items())
+
+    def report(self) -> dict[str, Any]:
+        if self._path is None:
+            return {
+                "type": "count",
+                "total": sum(self.counts.values()),
+                "groups": [
+                    {"tags": dict(zip(self.tags, key, strict=True)), "value": count}
+                    for key, count in sorted(self.counts.items())
+                ],
+            }
+        return {
+            "type": "distribution",
+            **_summary(self._merged(), self.metric.include_percentiles),
+            "groups": [
+                {"tags": dict(zip(self.tags, key, strict=True)), **_summary(sketch, self.metric.include_percentiles)}
+                for key, sketch in sorted(self.sketches.items())
+            ],
+        }
+
+    def _merged(self) -> Sketch:
+        merged = Sketch()
+        for sketch in self.sketches.values():
+            _merge(merged, sketch)
+        return merged
+
+
+def _merge(into: Sketch, other: Sketch) -> None:
+    into.count += other.count
+    into.total += other.total
+    into.minimum = min(into.minimum, other.minimum)
+    into.maximum = max(into.maximum, other.maximum)
+    into._zeros += other._zeros
+    for source, target in ((other._positive, into._positive), (other._negative, into._negative)):
+        for bucket, count in source.items():
+            target[bucket] = target.get(bucket, 0) + count
+
+
+def _summary(sketch: Sketch, percentiles: bool) -> dict[str, Any]:
+    summary: dict[str, Any] = {
+        "count": sketch.count,
+        "sum": sketch.total,
+        "min": sketch.minimum if sketch.count else None,
+        "max": sketch.maximum if sketch.count else None,
+        "avg": sketch.average,
+    }
+    if percentiles:
+        summary.update({name: sketch.quantile(q) for name, q in PERCENTILES.items()})
+    return summary

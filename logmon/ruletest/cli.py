@@ -1,0 +1,54 @@
+"""`logmon test`: run the rule tests, print failures and a summary, optionally JUnit XML and coverage."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TextIO
+
+from logmon.ruletest.coverage import coverage as measure_coverage
+from logmon.ruletest.report import junit as junit_xml
+from logmon.ruletest.report import text
+from logmon.ruletest.runner import run_tests
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+"""A case failed, or `--coverage` found a monitor without a firing or a quiet case."""
+EXIT_INVALID = 2
+"""Test files (or rules) that cannot be read or are invalid, or bad arguments."""
+
+
+def main(
+    rules: Path,
+    run: str | None,
+    junit: Path | None,
+    coverage: bool,
+    stdout: TextIO,
+    *,
+    tests: Path | None = None,
+) -> int:
+    """Run `<rules>/tests/*.yaml` (or `tests`) against `rules`; the exit status as described above."""
+    if run is not None:
+        try:
+            re.compile(run)
+        except re.error as error:
+            stdout.write(f"logmon test: --run {run!r} is not a regular expression: {error}\n")
+            return EXIT_INVALID
+    report = run_tests(rules, tests, run)
+    stdout.write(text(report))
+    if junit is not None:
+        try:
+            junit.parent.mkdir(parents=True, exist_ok=True)
+            junit.write_bytes(junit_xml(report))
+        except OSError as error:
+            stdout.write(f"logmon test: cannot write {junit}: {error.strerror or error}\n")
+            return EXIT_INVALID
+    if report.findings:
+        return EXIT_INVALID
+    status = EXIT_FAILED if report.failed else EXIT_OK
+    if coverage:
+        found = measure_coverage(report)
+        stdout.write("coverage:\n" + "".join(f"  {line}\n" for line in found.lines()))
+        if found.has_gaps:
+            status = EXIT_FAILED
+    return status
