@@ -18,12 +18,13 @@ $(VENV)/.installed: pyproject.toml
 test: venv
 	$(BIN)/python -m pytest -q
 
-## check: ruff, mypy and the rule lint (static checks only)
+## check: ruff, mypy, the rule lint, and the rule tests with coverage
 check: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/logmon lint
+	$(BIN)/logmon test --coverage
 
 ## plan: the main job, the offline plan of the prod stack (STACK=dev|staging|prod)
 plan: venv

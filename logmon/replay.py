@@ -54,8 +54,16 @@ def exported_record(log: dict[str, Any]) -> LogRecord:
         source=str(content.get("source") or ""),
         trace_id=str(content.get("trace_id") or ""),
         timestamp=parse_date(content.get("timestamp")),
-        tags=[str(tag).lower() for tag in content.get("tags") or []],
+        tags=_tags(content.get("tags")),
     )
+
+
+def _tags(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value.lower()]
+    if isinstance(value, list):
+        return [str(tag).lower() for tag in value if isinstance(tag, str | int | float)]
+    return []
 
 
 class Replay:
@@ -77,12 +85,16 @@ class Replay:
         if not isinstance(raw, dict):
             self.malformed.add(self.lines, f"not a JSON object but {type(raw).__name__}")
             return
-        if raw.get("type") == "log" and isinstance(raw.get("attributes"), dict):
-            record = exported_record(raw)
-            decision = self.intake.emulator.route(record)
-            ingested = Ingested(record, decision, decision.kept(record, line))
-        else:
-            ingested = self.intake.ingest(raw, line)
+        try:
+            if raw.get("type") == "log" and isinstance(raw.get("attributes"), dict):
+                record = exported_record(raw)
+                decision = self.intake.emulator.route(record)
+                ingested = Ingested(record, decision, decision.kept(record, line))
+            else:
+                ingested = self.intake.ingest(raw, line)
+        except (TypeError, ValueError, OverflowError, RecursionError) as error:
+            self.malformed.add(self.lines, f"could not be processed: {type(error).__name__}: {error}")
+            return
         self.evaluation.feed(ingested)
 
     def run(self, lines: Iterable[bytes], progress: Callable[[int], None] | None = None) -> dict[str, Any]:

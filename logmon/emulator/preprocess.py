@@ -60,7 +60,7 @@ def map_status(value: Any) -> str:
 
 
 def _status_for_text(text: str) -> str:
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # "²" is a digit to str.isdigit but not to int()
         return map_status(int(text))
     if text.startswith(("emerg", "f")):
         return "emergency"
@@ -98,7 +98,18 @@ def parse_date(value: Any) -> float | None:
     return parsed
 
 
+LATEST_DATE = 253402300799.0
+"""9999-12-31T23:59:59Z: later (or negative) dates are not dates Datadog would accept."""
+
+
 def _parse_date(value: Any) -> float | None:
+    seconds = _seconds(value)
+    if seconds is None or not 0 <= seconds <= LATEST_DATE:
+        return None
+    return seconds
+
+
+def _seconds(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):

@@ -141,14 +141,15 @@ def _attribute_remapper(processor: model.AttributeRemapper) -> Step:
         if value is MISSING:
             return
         value = _convert(value, target_format)
+        same_place = source == target and from_tag == to_tag
         if to_tag:
-            exists = bool(_tag_values(record, target))
+            exists = not same_place and bool(_tag_values(record, target))
         else:
-            exists = target != source and read_target(record.attributes) is not MISSING
+            exists = not same_place and read_target(record.attributes) is not MISSING
         if exists and not override:
             return
         # The source goes first: a target nested under it (`logger` → `logger.name`) must survive.
-        if not preserve and source != target:
+        if not preserve and not same_place:
             if from_tag:
                 record.tags = [t for t in record.tags if not t.startswith(source.lower() + ":")]
             else:

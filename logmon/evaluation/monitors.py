@@ -96,6 +96,8 @@ class MonitorEvaluator:
         self._aggregate = None if query.rollup in ("count", "cardinality") else _rollup(query.rollup)
         self._minutes: deque[tuple[int, dict[GroupKey, _Bucket]]] = deque()
         self._alerting: dict[GroupKey, AlertInterval] = {}
+        self._evaluated: int | None = None
+        """The last boundary evaluated."""
         self.intervals: list[AlertInterval] = []
         self.first_alert_at: int | None = None
         self.max_value: float | None = None
@@ -132,8 +134,8 @@ class MonitorEvaluator:
                 return existing_groups
             if existing < minute:
                 break
-        if self._minutes and minute < self._minutes[0][0]:
-            return None  # older than anything still in a window: too late to count
+        if self._evaluated is not None and minute < self._evaluated + 1 - self.window:
+            return None  # outside the next evaluation's window: too late to count
         groups: dict[GroupKey, _Bucket] = {}
         self._minutes.append((minute, groups))
         if len(self._minutes) > 1 and self._minutes[-2][0] > minute:
@@ -142,6 +144,7 @@ class MonitorEvaluator:
 
     def evaluate(self, at_minute: int) -> dict[GroupKey, GroupResult]:
         """The state of every group at the boundary `at_minute`, over [at − window, at)."""
+        self._evaluated = at_minute if self._evaluated is None else max(self._evaluated, at_minute)
         start = at_minute - self.window
         while self._minutes and self._minutes[0][0] < start:
             self._minutes.popleft()

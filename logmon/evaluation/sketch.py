@@ -51,14 +51,14 @@ class Sketch:
         for key in sorted(self._negative, reverse=True):
             seen += self._negative[key]
             if seen > rank:
-                return max(self.minimum, -self._value_of(key))
+                return min(self.maximum, max(self.minimum, -self._value_of(key)))
         seen += self._zeros
         if seen > rank:
             return 0.0
         for key in sorted(self._positive):
             seen += self._positive[key]
             if seen > rank:
-                return min(self.maximum, self._value_of(key))
+                return max(self.minimum, min(self.maximum, self._value_of(key)))
         return self.maximum
 
     @property

@@ -103,14 +103,19 @@ class Evaluation:
         self.unrouted = 0
         self.events = 0
         self._last_boundary: int | None = None
-        self._last_timestamp = 0.0
+        self._last_timestamp: float | None = None
+        self._keep_timeline = keep_timeline
 
     def feed(self, ingested: Ingested) -> None:
+        """Count one log. A log without a date takes the previous log's; before any dated log, it counts for
+        indexes and metrics but no monitor can place it in a window."""
         record = ingested.record
         timestamp = record.timestamp if record.timestamp is not None else self._last_timestamp
-        self._last_timestamp = timestamp
-        minute = math.floor(timestamp / 60)
-        self.advance_to(minute)
+        minute: int | None = None
+        if timestamp is not None and math.isfinite(timestamp):
+            self._last_timestamp = timestamp
+            minute = math.floor(timestamp / 60)
+            self.advance_to(minute)
         self.events += 1
         decision = ingested.decision
         if decision.index is None:
@@ -126,7 +131,7 @@ class Evaluation:
         for aggregator, matches in self._metric_filters.candidates(event_type):
             if matches(record):
                 aggregator.add(record)
-        if not (ingested.indexed and decision.may_be_indexed):
+        if minute is None or not (ingested.indexed and decision.may_be_indexed):
             return
         for evaluator, matches, indexes in self._monitor_filters.candidates(event_type):
             if (indexes is None or decision.index in indexes) and matches(record):
@@ -137,9 +142,13 @@ class Evaluation:
         if self._last_boundary is None:
             self._last_boundary = minute
             return
-        for boundary in range(self._last_boundary + 1, minute + 1):
+        boundary = self._last_boundary + 1
+        while boundary <= minute:
+            if not self._keep_timeline and all(e.idle for e in self.monitors.values()):
+                break  # nothing in any window and no alert open: every evaluation until `minute` is all OK
             for evaluator in self.monitors.values():
                 evaluator.evaluate(boundary)
+            boundary += 1
         self._last_boundary = max(self._last_boundary, minute)
 
     def finish(self) -> None:

@@ -93,6 +93,7 @@ class TestPullRequestOffline:
         """It lints as annotations, tests, plans every stack on head and base, and diffs them."""
         text = (ROOT / ".github" / "workflows" / "pr-offline.yml").read_text()
         assert "logmon lint --format github" in text
+        assert "logmon test --coverage" in text
         assert "make test" in text
         assert "for stack in dev staging prod" in text
         assert "logmon diff" in text

@@ -106,21 +106,11 @@ class TestStatusMapping:
         assert first in STATUSES
         assert map_status(raw) == first
 
-    @pytest.mark.xfail(
-        reason=(
-            "logmon/emulator/preprocess.py:63-64: `text.isdigit()` is true for '²' (and other Unicode digits "
-            "that are not decimals), then int('²') raises ValueError; expected 'info', got ValueError"
-        ),
-        strict=True,
-    )
     @pytest.mark.parametrize("raw", ["²", "³", "①"])
     def test_unicode_digits_that_are_not_decimals_are_info(self, raw: str) -> None:
         """A superscript or circled digit is no syslog severity: info, not a crash."""
         assert map_status(raw) == "info"
 
-    @pytest.mark.xfail(
-        reason="logmon/emulator/preprocess.py:63-64: map_status('²') raises ValueError (see above)", strict=True
-    )
     @example("²")
     @given(st.text(max_size=12))
     @settings(max_examples=200, deadline=None)

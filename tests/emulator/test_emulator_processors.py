@@ -130,15 +130,6 @@ class TestAttributeRemapper:
         assert log.tags == ["region:eu-west"]
         assert log.attributes == {}
 
-    @pytest.mark.xfail(
-        reason=(
-            "logmon/emulator/processors.py:151 (`if not preserve and source != target`) compares names, not kinds: "
-            "attribute `region` → tag `region` keeps the attribute (expected attributes {}, got "
-            "{'region': 'EU-West'}); tag `region` → attribute `region` keeps the tag (expected tags [], got "
-            "['region:eu-west'])"
-        ),
-        strict=True,
-    )
     @pytest.mark.parametrize("direction", ["attribute to tag", "tag to attribute"])
     def test_moving_between_kinds_under_the_same_name(self, direction: str) -> None:
         """Remapping `region` between attribute and tag (not preserved) leaves it only where it was moved to."""

@@ -126,14 +126,6 @@ class TestLateLogs:
         )
         assert values(evaluation, "errors")[4] == 3
 
-    @pytest.mark.xfail(
-        reason=(
-            "logmon/evaluation/monitors.py:135-136 (`_bucket_for`) drops a log older than the oldest minute held, "
-            "even when it lies inside the next window: window 5m, logs at minutes 99 and 100 (evaluated through "
-            "100), then a late log at 97; expected 3 at boundary 101 (window [96, 101)), got 2"
-        ),
-        strict=True,
-    )
     def test_late_log_inside_the_next_window_is_counted(self) -> None:
         """A late log is ignored only when it is older than the next window, not older than other logs."""
         evaluator = monitor('logs("*").index("*").rollup("count").last("5m") > 0')
