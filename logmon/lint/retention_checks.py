@@ -5,46 +5,42 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Final
 
+from logmon import s3lifecycle
 from logmon.diagnostics import Finding, Severity
 from logmon.lint.context import LintContext
-from logmon.lint.registry import check
+from logmon.lint.registry import Check, check
+from logmon.s3lifecycle import REHYDRATABLE
 
-WATERFALL: Final = (
-    "STANDARD",
-    "STANDARD_IA",
-    "INTELLIGENT_TIERING",
-    "ONEZONE_IA",
-    "GLACIER_IR",
-    "GLACIER",
-    "DEEP_ARCHIVE",
-)
-INFREQUENT_ACCESS: Final = frozenset({"STANDARD_IA", "ONEZONE_IA"})
-REHYDRATABLE: Final = frozenset({"STANDARD", "STANDARD_IA", "ONEZONE_IA", "GLACIER_IR", "INTELLIGENT_TIERING"})
-MINIMUM_BILLABLE_DAYS: Final = {
-    "STANDARD_IA": 30,
-    "ONEZONE_IA": 30,
-    "GLACIER_IR": 90,
-    "GLACIER": 90,
-    "DEEP_ARCHIVE": 180,
-}
 SEVEN_YEARS_DAYS: Final = 2557
 PCI_KEEP_DAYS: Final = 365
 PCI_IMMEDIATE_DAYS: Final = 90
 
 
-@check("retention/ia-minimum-days", Severity.ERROR, "S3 refuses transitions to an IA class before 30 days")
-def ia_minimum_days(context: LintContext) -> Iterator[Finding]:
+def _lifecycle_findings(context: LintContext, registered: Check, kinds: set[str]) -> Iterator[Finding]:
+    """The S3 lifecycle problems of the retention tiers, of the given kinds, at the YAML that causes them."""
     retention = context.rules.retention
     if retention is None:
         return
-    for index, transition in enumerate(retention.cold.transitions):
-        if transition.storage_class in INFREQUENT_ACCESS and transition.after_days < 30:
-            yield ia_minimum_days.finding(
-                retention.cold.item_where("transitions", index),
-                f"S3 rejects a transition to {transition.storage_class} after {transition.after_days} days; "
-                "objects must stay 30 days or more before moving to an infrequent-access class",
-                str(transition.after_days),
-            )
+    starting = {archive.storage_class for archive in context.rules.archives.values()} or {"STANDARD"}
+    found = s3lifecycle.problems(
+        [(t.after_days, t.storage_class) for t in retention.cold.transitions],
+        retention.delete_after_days,
+        max(starting, key=s3lifecycle.WATERFALL.index),
+    )
+    for problem in found:
+        if problem.kind not in kinds:
+            continue
+        where = (
+            retention.where("delete_after_days")
+            if problem.transition is None
+            else retention.cold.item_where("transitions", problem.transition)
+        )
+        yield registered.finding(where, problem.message, problem.text)
+
+
+@check("retention/ia-minimum-days", Severity.ERROR, "S3 refuses transitions to an IA class before 30 days")
+def ia_minimum_days(context: LintContext) -> Iterator[Finding]:
+    yield from _lifecycle_findings(context, ia_minimum_days, {"too-early"})
 
 
 @check(
@@ -53,44 +49,21 @@ def ia_minimum_days(context: LintContext) -> Iterator[Finding]:
     "transitions run in increasing days down the storage-class waterfall",
 )
 def transition_order(context: LintContext) -> Iterator[Finding]:
-    retention = context.rules.retention
-    if retention is None:
-        return
-    starting = {archive.storage_class for archive in context.rules.archives.values()} or {"STANDARD"}
-    previous_days = -1
-    previous_class: str = max(starting, key=WATERFALL.index)
-    for index, transition in enumerate(retention.cold.transitions):
-        where = retention.cold.item_where("transitions", index)
-        if transition.after_days <= previous_days:
-            yield transition_order.finding(
-                where,
-                f"transition to {transition.storage_class} at day {transition.after_days} does not come after "
-                f"the previous one at day {previous_days}; order transitions by increasing days",
-                str(transition.after_days),
-            )
-        if WATERFALL.index(transition.storage_class) <= WATERFALL.index(previous_class):
-            yield transition_order.finding(
-                where,
-                f"S3 cannot move objects from {previous_class} to {transition.storage_class}; transitions go "
-                f"down the waterfall {' → '.join(WATERFALL)}",
-                transition.storage_class,
-            )
-        previous_days, previous_class = transition.after_days, transition.storage_class
+    yield from _lifecycle_findings(context, transition_order, {"days-order", "class-order"})
 
 
 @check("retention/expiry-before-transition", Severity.ERROR, "expiration comes after the last transition")
 def expiry_after_transitions(context: LintContext) -> Iterator[Finding]:
-    retention = context.rules.retention
-    if retention is None or not retention.cold.transitions:
-        return
-    last = max(t.after_days for t in retention.cold.transitions)
-    if retention.delete_after_days <= last:
-        yield expiry_after_transitions.finding(
-            retention.where("delete_after_days"),
-            f"objects expire at day {retention.delete_after_days}, not after the last transition at day {last}; "
-            "S3 rejects the lifecycle",
-            str(retention.delete_after_days),
-        )
+    yield from _lifecycle_findings(context, expiry_after_transitions, {"expiry-order"})
+
+
+@check(
+    "retention/minimum-billing",
+    Severity.WARNING,
+    "objects stay in a class at least its minimum billable days",
+)
+def minimum_billing(context: LintContext) -> Iterator[Finding]:
+    yield from _lifecycle_findings(context, minimum_billing, {"minimum-billing"})
 
 
 @check("retention/seven-years", Severity.ERROR, "the archive keeps logs for the 7 legal years (2557 days)")
@@ -152,31 +125,6 @@ def compliance(context: LintContext) -> Iterator[Finding]:
                 f"logs move to {transition.storage_class} at day {transition.after_days}, which needs a manual "
                 f"restore before rehydration; PCI DSS 10.5.1 wants the last {PCI_IMMEDIATE_DAYS} days immediately "
                 f"available — move this transition to day {PCI_IMMEDIATE_DAYS} or later, or use GLACIER_IR",
-                transition.storage_class,
-            )
-
-
-@check(
-    "retention/minimum-billing",
-    Severity.WARNING,
-    "objects stay in a class at least its minimum billable days",
-)
-def minimum_billing(context: LintContext) -> Iterator[Finding]:
-    retention = context.rules.retention
-    if retention is None:
-        return
-    transitions = retention.cold.transitions
-    for index, transition in enumerate(transitions):
-        minimum = MINIMUM_BILLABLE_DAYS.get(transition.storage_class)
-        if minimum is None:
-            continue
-        leaves_at = transitions[index + 1].after_days if index + 1 < len(transitions) else retention.delete_after_days
-        stay = leaves_at - transition.after_days
-        if 0 <= stay < minimum:
-            yield minimum_billing.finding(
-                retention.cold.item_where("transitions", index),
-                f"objects stay {stay} days in {transition.storage_class}, which bills at least {minimum}; "
-                "the move costs more than it saves",
                 transition.storage_class,
             )
 

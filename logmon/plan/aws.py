@@ -19,6 +19,8 @@ from botocore.model import OperationModel, Shape
 from botocore.session import get_session
 from botocore.validate import ParamValidator
 
+from logmon import s3lifecycle
+from logmon.plan.datadog import validate as validate_datadog_document
 from logmon.plan.recorder import SECRET_PLACEHOLDER, RecordedResource
 
 LIFECYCLE: Final = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
@@ -31,27 +33,6 @@ PLACEHOLDER_BUCKET: Final = "logmon-plan-bucket"
 """Stands in for the bucket name when only the lifecycle's shape is being checked."""
 MASKED_DOCUMENT: Final = {"Masked": SECRET_PLACEHOLDER}
 """What `iam_policies` gives for a document that holds a secret (the trust policy holds the external ID)."""
-
-STORAGE_CLASS_ORDER: Final = (
-    "STANDARD",
-    "STANDARD_IA",
-    "INTELLIGENT_TIERING",
-    "ONEZONE_IA",
-    "GLACIER_IR",
-    "GLACIER",
-    "DEEP_ARCHIVE",
-)
-"""S3's transition waterfall: an object only ever moves to a class further down."""
-MINIMUM_DAYS_BEFORE: Final = {"STANDARD_IA": 30, "ONEZONE_IA": 30}
-"""S3 refuses a transition into these classes before an object is this many days old."""
-MINIMUM_BILLED_DAYS: Final = {
-    "STANDARD_IA": 30,
-    "ONEZONE_IA": 30,
-    "GLACIER_IR": 90,
-    "GLACIER": 90,
-    "DEEP_ARCHIVE": 180,
-}
-"""Days S3 bills an object in a class however early it moves on or expires."""
 
 
 class ArtefactMissing(LookupError):
@@ -143,7 +124,7 @@ def validate_logs_archive_request(payload: Mapping[str, Any]) -> list[str]:
     """
     from datadog_api_client.v2.model.logs_archive_create_request import LogsArchiveCreateRequest
 
-    return _datadog_problems(payload, LogsArchiveCreateRequest, "body")
+    return validate_datadog_document(payload, LogsArchiveCreateRequest)
 
 
 # ---------------------------------------------------------------------------------------- internals
@@ -232,46 +213,16 @@ def _enum_problems(value: Any, shape: Shape, path: str) -> list[str]:
 
 def _transition_problems(rule: Mapping[str, Any], path: str) -> list[str]:
     """S3's rules for the transitions of one rule, given in days (date-based rules are left to S3)."""
-    stages = [
-        (index, transition["Days"], transition["StorageClass"])
-        for index, transition in enumerate(rule.get("Transitions", []))
-        if "Days" in transition and "StorageClass" in transition
+    transitions = [
+        (transition["Days"], transition["StorageClass"])
+        for transition in rule.get("Transitions", [])
+        if isinstance(transition.get("Days"), int) and transition.get("StorageClass") in s3lifecycle.WATERFALL
     ]
-    problems: list[str] = []
-    previous: tuple[int, int, str] | None = None
-    for index, days, storage_class in stages:
-        where = f"{path}.Transitions[{index}]"
-        minimum = MINIMUM_DAYS_BEFORE.get(storage_class, 0)
-        if days < minimum:
-            problems.append(f"{where}: {storage_class} needs at least {minimum} days, not {days}")
-        if previous is not None:
-            _, previous_days, previous_class = previous
-            if days <= previous_days:
-                problems.append(f"{where}: {days} days does not come after the previous transition's {previous_days}")
-            elif days - previous_days < MINIMUM_BILLED_DAYS.get(previous_class, 0):
-                problems.append(
-                    f"{where}: objects leave {previous_class} after {days - previous_days} days but are "
-                    f"billed for {MINIMUM_BILLED_DAYS[previous_class]}; move the transition later"
-                )
-            if STORAGE_CLASS_ORDER.index(storage_class) <= STORAGE_CLASS_ORDER.index(previous_class):
-                problems.append(
-                    f"{where}: {previous_class} → {storage_class} goes against the storage-class waterfall "
-                    f"({' → '.join(STORAGE_CLASS_ORDER)})"
-                )
-        previous = (index, days, storage_class)
     expiration = rule.get("Expiration", {}).get("Days")
-    if previous is not None and expiration is not None:
-        _, last_days, last_class = previous
-        if expiration <= last_days:
-            problems.append(
-                f"{path}.Expiration: {expiration} days must come after the last transition ({last_days} days)"
-            )
-        elif expiration - last_days < MINIMUM_BILLED_DAYS.get(last_class, 0):
-            problems.append(
-                f"{path}.Expiration: objects expire {expiration - last_days} days into {last_class}, "
-                f"which bills {MINIMUM_BILLED_DAYS[last_class]}; expire later or transition earlier"
-            )
-    return problems
+    return [
+        f"{path}.{'Expiration' if p.transition is None else f'Transitions[{p.transition}]'}: {p.message}"
+        for p in s3lifecycle.problems(transitions, expiration if isinstance(expiration, int) else None)
+    ]
 
 
 def _s3_destination(s3_archive: Mapping[str, Any]) -> dict[str, Any]:
@@ -298,78 +249,3 @@ def _s3_destination(s3_archive: Mapping[str, Any]) -> dict[str, Any]:
 
 def _snake(key: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
-
-
-def _datadog_problems(raw: Any, model: type, path: str) -> list[str]:
-    from datadog_api_client.configuration import Configuration
-    from datadog_api_client.exceptions import OpenApiException
-    from datadog_api_client.model_utils import validate_and_convert_types
-
-    try:
-        loaded = validate_and_convert_types(  # type: ignore[no-untyped-call]
-            raw,
-            (model,),
-            [path],
-            True,
-            True,
-            configuration=Configuration(),  # type: ignore[no-untyped-call]
-        )
-    except (OpenApiException, TypeError, ValueError) as error:
-        return [f"{path}: {error}"]
-    return _unparsed_problems(loaded, raw, path)
-
-
-def _unparsed_problems(model: Any, raw: Any, path: str) -> list[str]:
-    """Where the lenient client kept something it could not parse, and fields the model does not define."""
-    from datadog_api_client.model_utils import ModelComposed, ModelNormal, ModelSimple, UnparsedObject
-
-    if isinstance(model, UnparsedObject):
-        return [f"{path}: matches none of the model's shapes"]
-    if isinstance(model, ModelSimple):
-        if model._unparsed:
-            allowed = ", ".join(sorted(str(value) for value in type(model).allowed_values))
-            return [f"{path}: {model.value!r} is not one of {allowed}"]
-        return []
-    if isinstance(model, ModelComposed):
-        if not model._unparsed:
-            return [problem for part in model._composed_instances for problem in _unparsed_problems(part, raw, path)]
-        return _composed_problems(model, raw, path)
-    if isinstance(model, ModelNormal):
-        problems: list[str] = []
-        known = model.openapi_types
-        raw_fields = raw if isinstance(raw, Mapping) else {}
-        for key in raw_fields:
-            if key not in known:
-                problems.append(f"{path}.{key}: not a field of {type(model).__name__} ({', '.join(known)})")
-        for key, value in model._data_store.items():
-            if key in known:
-                problems.extend(_unparsed_problems(value, raw_fields.get(key), f"{path}.{key}"))
-        return problems
-    if isinstance(model, list):
-        raw_items = raw if isinstance(raw, list) else [None] * len(model)
-        return [
-            problem
-            for index, (item, raw_item) in enumerate(zip(model, raw_items, strict=False))
-            for problem in _unparsed_problems(item, raw_item, f"{path}[{index}]")
-        ]
-    return []
-
-
-def _composed_problems(model: Any, raw: Any, path: str) -> list[str]:
-    """A oneOf nothing matched: load it as the variant its `type` names (or as each variant, when the variants
-    carry no `type`) to say precisely what is wrong."""
-    variants = model._composed_schemas.get("oneOf", [])
-    kind = raw.get("type") if isinstance(raw, Mapping) else None
-    typed = False
-    for variant in variants:
-        type_field = variant.openapi_types.get("type")
-        allowed: set[str] = getattr(type_field[0], "allowed_values", set()) if type_field else set()
-        typed = typed or bool(allowed)
-        if kind in allowed:
-            problems = _datadog_problems(raw, variant, path)
-            return problems or [f"{path}: does not load as {variant.__name__}"]
-    names = ", ".join(variant.__name__ for variant in variants)
-    if typed:
-        return [f"{path}: type {kind!r} matches none of {names}"]
-    reasons = [problem for variant in variants for problem in _datadog_problems(raw, variant, variant.__name__)]
-    return [f"{path}: matches none of {names}", *(f"{path}: as {reason}" for reason in reasons)]

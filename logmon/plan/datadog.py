@@ -13,7 +13,13 @@ from typing import Any
 
 from datadog_api_client.configuration import Configuration
 from datadog_api_client.exceptions import OpenApiException
-from datadog_api_client.model_utils import ModelComposed, ModelNormal, ModelSimple, validate_and_convert_types
+from datadog_api_client.model_utils import (
+    ModelComposed,
+    ModelNormal,
+    ModelSimple,
+    UnparsedObject,
+    validate_and_convert_types,
+)
 from datadog_api_client.v1.model.logs_index import LogsIndex
 from datadog_api_client.v1.model.logs_pipeline import LogsPipeline
 from datadog_api_client.v1.model.monitor import Monitor
@@ -188,47 +194,75 @@ def documents(
     return found
 
 
-def validate(document: Mapping[str, Any], model: type[ModelNormal]) -> list[str]:
+def validate(document: Mapping[str, Any], model: type[ModelNormal], path: str | None = None) -> list[str]:
     """Problems loading `document` into the API model: type errors, unknown keys, unaccepted values."""
+    return _problems(dict(document), model, path or model.__name__)
+
+
+def _problems(raw: Any, model: type, path: str) -> list[str]:
     try:
         loaded = validate_and_convert_types(  # type: ignore[no-untyped-call]
-            dict(document),
+            raw,
             (model,),
-            [model.__name__],
+            [path],
             True,
             True,
             Configuration(),  # type: ignore[no-untyped-call]
         )
     except (OpenApiException, TypeError, ValueError) as error:
-        return [str(error).splitlines()[0]]
-    problems: list[str] = []
-    _walk(loaded, model.__name__, problems)
-    return problems
+        return [f"{path}: {str(error).splitlines()[0]}"]
+    return _unparsed(loaded, raw, path)
 
 
-def _walk(value: Any, path: str, problems: list[str]) -> None:
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            _walk(item, f"{path}[{index}]", problems)
-        return
-    if isinstance(value, ModelSimple):
-        if getattr(value, "_unparsed", False):
-            problems.append(f"{path}: {value.value!r} is not an accepted value")
-        return
-    if isinstance(value, ModelComposed):
-        if getattr(value, "_unparsed", False) or not value._composed_instances:
-            problems.append(f"{path}: matches none of the API's accepted shapes")
-            return
-        for instance in value._composed_instances:
-            _walk(instance, path, problems)
-        return
-    if isinstance(value, ModelNormal):
-        before = len(problems)
-        known = set(type(value).attribute_map)
-        for key, item in value._data_store.items():
+def _unparsed(model: Any, raw: Any, path: str) -> list[str]:
+    """Where the lenient client kept something it could not parse, and fields the model does not define."""
+    if isinstance(model, UnparsedObject):
+        return [f"{path}: matches none of the model's shapes"]
+    if isinstance(model, ModelSimple):
+        if model._unparsed:
+            allowed = ", ".join(sorted(str(value) for value in type(model).allowed_values))
+            return [f"{path}: {model.value!r} is not one of {allowed}"]
+        return []
+    if isinstance(model, ModelComposed):
+        if not model._unparsed:
+            return [problem for part in model._composed_instances for problem in _unparsed(part, raw, path)]
+        return _composed(model, raw, path)
+    if isinstance(model, ModelNormal):
+        problems: list[str] = []
+        known = model.openapi_types
+        fields = raw if isinstance(raw, Mapping) else {}
+        for key in fields:
             if key not in known:
-                problems.append(f"{path}.{key}: unknown to the API model {type(value).__name__}")
-                continue
-            _walk(item, f"{path}.{key}", problems)
-        if getattr(value, "_unparsed", False) and len(problems) == before:
-            problems.append(f"{path}: not accepted by the API model {type(value).__name__}")
+                problems.append(f"{path}.{key}: not a field of {type(model).__name__} ({', '.join(known)})")
+        for key, value in model._data_store.items():
+            if key in known:
+                problems.extend(_unparsed(value, fields.get(key), f"{path}.{key}"))
+        return problems
+    if isinstance(model, list):
+        items = raw if isinstance(raw, list) else [None] * len(model)
+        return [
+            problem
+            for index, (item, raw_item) in enumerate(zip(model, items, strict=False))
+            for problem in _unparsed(item, raw_item, f"{path}[{index}]")
+        ]
+    return []
+
+
+def _composed(model: Any, raw: Any, path: str) -> list[str]:
+    """A oneOf nothing matched: load it as the variant its `type` names (or as each variant, when the variants
+    carry no `type`) to say precisely what is wrong."""
+    variants = model._composed_schemas.get("oneOf", [])
+    kind = raw.get("type") if isinstance(raw, Mapping) else None
+    typed = False
+    for variant in variants:
+        type_field = variant.openapi_types.get("type")
+        allowed: set[str] = getattr(type_field[0], "allowed_values", set()) if type_field else set()
+        typed = typed or bool(allowed)
+        if kind in allowed:
+            problems = _problems(raw, variant, path)
+            return problems or [f"{path}: does not load as {variant.__name__}"]
+    names = ", ".join(variant.__name__ for variant in variants)
+    if typed:
+        return [f"{path}: type {kind!r} matches none of {names}"]
+    reasons = [problem for variant in variants for problem in _problems(raw, variant, variant.__name__)]
+    return [f"{path}: matches none of {names}", *(f"{path}: as {reason}" for reason in reasons)]

@@ -24,6 +24,7 @@ from infra.components.archive import (
     object_resources,
 )
 from infra.settings import StackSettings
+from logmon import s3lifecycle
 from logmon.plan import aws as plan
 from logmon.plan.recorder import RecordedResource, Recording, record
 from logmon.rules.model import Archive, Retention
@@ -400,12 +401,12 @@ class TestLifecycleValidation:
             ("missing status", 'Missing required parameter in LifecycleConfiguration.Rules[0]: "Status"'),
             ("days as text", "LifecycleConfiguration.Rules[0].Transitions[0].Days"),
             ("unknown field", 'Unknown parameter in LifecycleConfiguration.Rules[0]: "Expiry"'),
-            ("ia too early", "Transitions[0]: STANDARD_IA needs at least 30 days, not 10"),
-            ("days out of order", "Transitions[2]: 60 days does not come after"),
-            ("against the waterfall", "GLACIER_IR → STANDARD_IA goes against the storage-class waterfall"),
-            ("expires before last transition", "Expiration: 300 days must come after the last transition"),
-            ("expires inside deep archive minimum", "35 days into DEEP_ARCHIVE, which bills 180"),
-            ("leaves ia too soon", "leave STANDARD_IA after 15 days"),
+            ("ia too early", "Transitions[0]: S3 rejects a transition to STANDARD_IA after 10 days"),
+            ("days out of order", "Transitions[2]: the transition to DEEP_ARCHIVE at day 60 does not come after"),
+            ("against the waterfall", "S3 cannot move objects from GLACIER_IR to STANDARD_IA"),
+            ("expires before last transition", "Expiration: objects expire at day 300, not after the last transition"),
+            ("expires inside deep archive minimum", "objects stay 35 days in DEEP_ARCHIVE, which bills at least 180"),
+            ("leaves ia too soon", "objects stay 15 days in STANDARD_IA, which bills at least 30"),
         ],
     )
     def test_broken_lifecycle_is_reported(self, change: str, expected: str) -> None:
@@ -456,7 +457,7 @@ class TestLifecycleValidation:
 
     @settings(max_examples=40, deadline=None)
     @given(
-        st.lists(st.sampled_from(plan.STORAGE_CLASS_ORDER[1:]), min_size=1, max_size=4, unique=True),
+        st.lists(st.sampled_from(s3lifecycle.WATERFALL[1:]), min_size=1, max_size=4, unique=True),
         st.lists(st.integers(0, 60), min_size=5, max_size=5),
     )
     def test_chains_down_the_waterfall_pass(self, classes: list[str], slack: list[int]) -> None:
@@ -464,15 +465,15 @@ class TestLifecycleValidation:
         transitions: list[dict[str, Any]] = []
         days = 0
         previous = "STANDARD"
-        for storage_class, extra in zip(sorted(classes, key=plan.STORAGE_CLASS_ORDER.index), slack, strict=False):
+        for storage_class, extra in zip(sorted(classes, key=s3lifecycle.WATERFALL.index), slack, strict=False):
             days = max(
-                days + plan.MINIMUM_BILLED_DAYS.get(previous, 1),
-                plan.MINIMUM_DAYS_BEFORE.get(storage_class, 0),
+                days + s3lifecycle.MINIMUM_BILLABLE_DAYS.get(previous, 1),
+                s3lifecycle.MINIMUM_DAYS_BEFORE.get(storage_class, 0),
             )
             days += extra
             transitions.append({"Days": days, "StorageClass": storage_class})
             previous = storage_class
-        expiry = days + plan.MINIMUM_BILLED_DAYS.get(previous, 1) + slack[-1]
+        expiry = days + s3lifecycle.MINIMUM_BILLABLE_DAYS.get(previous, 1) + slack[-1]
         config = {"Rules": [{"ID": "r", "Status": "Enabled", "Filter": {}, "Transitions": transitions,
                              "Expiration": {"Days": expiry}}]}  # fmt: skip
         assert plan.validate_lifecycle(config) == []
