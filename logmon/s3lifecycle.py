@@ -23,7 +23,13 @@ WATERFALL: Final = (
 """S3's transition waterfall: an object only ever moves to a class further down."""
 MINIMUM_DAYS_BEFORE: Final = {"STANDARD_IA": 30, "ONEZONE_IA": 30}
 """S3 refuses a transition into these classes before an object is this many days old."""
-MINIMUM_BILLABLE_DAYS: Final = {"STANDARD_IA": 30, "ONEZONE_IA": 30, "GLACIER_IR": 90, "GLACIER": 90, "DEEP_ARCHIVE": 180}
+MINIMUM_BILLABLE_DAYS: Final = {
+    "STANDARD_IA": 30,
+    "ONEZONE_IA": 30,
+    "GLACIER_IR": 90,
+    "GLACIER": 90,
+    "DEEP_ARCHIVE": 180,
+}
 """Days S3 bills an object in a class however early it moves on or expires."""
 REHYDRATABLE: Final = frozenset({"STANDARD", "STANDARD_IA", "ONEZONE_IA", "GLACIER_IR", "INTELLIGENT_TIERING"})
 """Classes Datadog can rehydrate from directly; GLACIER and DEEP_ARCHIVE need a restore first."""

@@ -95,6 +95,15 @@ def rules_file(document: Any, file_name: str) -> RulesFile:
     return validate_document(document, RulesFile, file_name)
 
 
+def rules_from_text(text: str, file_name: str = "rules.yaml") -> RuleSet:
+    """One rules file's text as a RuleSet, as `load_rules` would build it; raises RulesInvalid."""
+    document = parse_yaml(text, file_name)
+    rules, findings = _merge([(file_name, rules_file(document, file_name), document)])
+    if findings:
+        raise RulesInvalid(findings)
+    return rules
+
+
 def load_rules(directory: Path) -> RuleSet:
     """Load and merge `directory/*.yaml`; raises RulesInvalid with every problem in every file."""
     if not directory.is_dir():

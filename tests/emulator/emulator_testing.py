@@ -8,7 +8,7 @@ from typing import Any
 
 from logmon.emulator.processors import Predicate
 from logmon.logrecord import LogRecord
-from logmon.rules.loader import RuleSet, load_rules, parse_rules_text
+from logmon.rules.loader import RuleSet, load_rules, rules_from_text
 from logmon.search import compile_query, parse
 
 REPOSITORY = Path(__file__).resolve().parents[2]
@@ -17,14 +17,7 @@ SHIPPED_RULES = REPOSITORY / "rules"
 
 def rules_from_yaml(text: str) -> RuleSet:
     """One rules file's YAML as the RuleSet the loader would build from it."""
-    parsed = parse_rules_text(textwrap.dedent(text), "inline.yaml")
-    return RuleSet(
-        monitors=dict(parsed.monitors),
-        pipelines=dict(parsed.pipelines),
-        indexes=dict(parsed.indexes),
-        metrics=dict(parsed.metrics),
-        files=("inline.yaml",),
-    )
+    return rules_from_text(textwrap.dedent(text), "inline.yaml")
 
 
 def shipped_rules() -> RuleSet:
