@@ -70,8 +70,14 @@ def stack_config(stack: str, project: str, project_dir: Path) -> tuple[dict[str,
         raise PlanUsageError(f"unknown stack '{stack}': no {path.name}; stacks here: {', '.join(known) or 'none'}")
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        where = f"{path.name}:{mark.line + 1}:{mark.column + 1}" if mark else path.name
+        raise PlanUsageError(f"{where}: malformed YAML: {error.problem or error.context}") from None
     except yaml.YAMLError as error:
         raise PlanUsageError(f"cannot read {path.name}: {error}") from None
+    if not isinstance(document, dict):
+        raise PlanUsageError(f"{path.name}: expected a mapping with a `config:` key")
     raw = document.get("config") or {}
     if not isinstance(raw, dict):
         raise PlanUsageError(f"{path.name}: `config:` is not a mapping")

@@ -213,8 +213,11 @@ def parse_yaml(text: str, file_name: str) -> Any:
         mark = error.problem_mark or error.context_mark
         where = Location(file_name, mark.line + 1, mark.column + 1) if mark else Location(file_name, 1, 1)
         problem = " ".join(part for part in (error.context, error.problem) if part)
+        hint = "fix the syntax here"
+        if mark is not None and text[mark.index : mark.index + 1] == "\t":
+            hint = "YAML does not allow tabs for indentation; indent with spaces"
         raise RulesInvalid(
-            [Finding("yaml/syntax", Severity.ERROR, where, f"malformed YAML: {problem}; fix the syntax here")]
+            [Finding("yaml/syntax", Severity.ERROR, where, f"malformed YAML: {problem}; {hint}")]
         ) from None
     except yaml.YAMLError as error:
         raise RulesInvalid([_reader_finding(error, file_name, text)]) from None

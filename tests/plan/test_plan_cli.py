@@ -276,3 +276,14 @@ class TestDiffOfRuleChanges:
             result = runner.invoke(app, arguments)
             assert result.exit_code != 0
             assert "Traceback" not in result.output
+
+
+class TestBrokenStackFile:
+    def test_malformed_stack_file_is_a_usage_error_with_its_line(self, tmp_path: Path) -> None:
+        """A stack file that is not YAML is reported at its line and column, exit 2, no traceback."""
+        project = copy_project(tmp_path / "project")
+        (project / "Pulumi.qa.yaml").write_text("config:\n  logmon:settings: [\n")
+        result = runner.invoke(app, ["plan", "--stack", "qa", "--project", str(project)])
+        assert result.exit_code == 2
+        assert "Pulumi.qa.yaml:3:1: malformed YAML" in result.output
+        assert "Traceback" not in result.output

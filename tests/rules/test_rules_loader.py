@@ -563,3 +563,13 @@ class TestGoodInput:
         rules = load_rules(directory)
         assert list(rules.indexes) == ["security", "debug", "main"]
         assert [Path(name).name for name in rules.files] == ["a.yaml", "b.yaml"]
+
+
+class TestTabs:
+    def test_a_tab_indent_says_to_use_spaces(self) -> None:
+        """Indenting with a tab is a syntax error at the tab that says YAML wants spaces."""
+        with pytest.raises(RulesInvalid) as raised:
+            parse_rules_text("monitors:\n\tslug: 1\n", "rules/m.yaml")
+        (finding,) = raised.value.findings
+        assert (finding.check, finding.location.line, finding.location.column) == ("yaml/syntax", 2, 1)
+        assert finding.message.endswith("YAML does not allow tabs for indentation; indent with spaces")
