@@ -20,6 +20,8 @@ from logmon.evaluation import Evaluation, Ingested, Intake
 from logmon.logrecord import LogRecord
 from logmon.rules.loader import RuleSet
 
+PROGRESS_EVERY = 4096
+"""Lines between progress updates: redrawing a bar per line would cost more than replaying it."""
 MALFORMED_LINES_KEPT = 100
 """Line numbers reported for malformed lines; the count goes on."""
 
@@ -98,10 +100,17 @@ class Replay:
         self.evaluation.feed(ingested)
 
     def run(self, lines: Iterable[bytes], progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+        """Replay every line; `progress` hears of the bytes read, every few thousand lines."""
+        pending = 0
         for line in lines:
             self.feed_line(line)
             if progress is not None:
-                progress(len(line))
+                pending += len(line)
+                if self.lines % PROGRESS_EVERY == 0:
+                    progress(pending)
+                    pending = 0
+        if progress is not None and pending:
+            progress(pending)
         self.evaluation.finish()
         return self.report()
 
