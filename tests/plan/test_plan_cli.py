@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from logmon.cli import app
 from logmon.plan import aws as aws_artefacts
@@ -118,20 +118,7 @@ class TestEncryptedConfig:
         assert config["datadog:apiKey"] == "[secret]"
         assert "datadog:apiKey" in secrets
         assert not any("datadog:apiKey" in note for note in notes)
-        result = runner.invoke(
-            app,
-            [
-                "plan",
-                "--stack",
-                "prod",
-                "--project",
-                str(project),
-                "--json",
-                str(tmp_path / "p.json"),
-                "--out",
-                str(tmp_path / "out"),
-            ],
-        )
+        result = plan_into(project, tmp_path)
         assert result.exit_code == 0, result.output
         texts = [(tmp_path / "p.json").read_text()] + [
             p.read_text() for p in (tmp_path / "out").rglob("*") if p.is_file()
@@ -201,24 +188,17 @@ class TestPlanRefusals:
         project = copy_project(tmp_path / "project")
         monitors = project / "rules" / "monitors.yaml"
         monitors.write_text(monitors.read_text().replace("window: 1m", "window: 3d"))
-        result = runner.invoke(
-            app,
-            [
-                "plan",
-                "--stack",
-                "prod",
-                "--project",
-                str(project),
-                "--json",
-                str(tmp_path / "p.json"),
-                "--out",
-                str(tmp_path / "out"),
-            ],
-        )
+        result = plan_into(project, tmp_path)
         assert result.exit_code == 1
         assert "schema/value" in result.output or "monitor/window-range" in result.output
         assert not (tmp_path / "p.json").exists()
         assert not (tmp_path / "out").exists()
+
+
+def plan_into(project: Path, directory: Path) -> Result:
+    """`logmon plan --stack prod` of `project`, writing p.json and out/ under `directory`."""
+    arguments = ["plan", "--stack", "prod", "--project", str(project), "--json", str(directory / "p.json")]
+    return runner.invoke(app, [*arguments, "--out", str(directory / "out")])
 
 
 def plan_of(project: Path, stack: str, out: Path) -> Path:
