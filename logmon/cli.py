@@ -12,6 +12,7 @@ import typer
 
 if TYPE_CHECKING:
     from logmon.plan.recorder import Organization
+    from logmon.plan.runner import Plan
 
 app = typer.Typer(
     name="logmon",
@@ -81,6 +82,25 @@ OrganizationOption = Annotated[
 ]
 
 
+def _refused(command: str, messages: list[str]) -> typer.Exit:
+    for message in messages:
+        sys.stderr.write(message + "\n")
+    sys.stderr.write(f"logmon {command}: nothing written\n")
+    return typer.Exit(1)
+
+
+def _planned(command: str, stack: str, project: Path, organization: Organization | None = None) -> Plan:
+    """The stack's offline plan; a usage problem exits 2, a program that refuses to run exits 1."""
+    from logmon.plan.runner import PlanFailed, PlanUsageError, run_plan
+
+    try:
+        return run_plan(stack, project, organization)
+    except PlanUsageError as problem:
+        raise usage_problem(str(problem)) from None
+    except PlanFailed as failed:
+        raise _refused(command, failed.messages) from None
+
+
 def _organization(path: Path | None) -> Organization:
     """The organization the plan's data sources answer with; a bad file is a usage problem."""
     import yaml
@@ -115,24 +135,12 @@ def adopt(
     import json
 
     from logmon.plan.adopt import Adopt, AdoptionInvalid, import_document
-    from logmon.plan.runner import PlanFailed, PlanUsageError, run_plan
 
-    try:
-        result = run_plan(stack, project)
-    except PlanUsageError as problem:
-        raise usage_problem(str(problem)) from None
-    except PlanFailed as failed:
-        for message in failed.messages:
-            sys.stderr.write(message + "\n")
-        sys.stderr.write("logmon adopt: nothing written\n")
-        raise typer.Exit(1) from None
+    result = _planned("adopt", stack, project)
     try:
         document = import_document(result, Adopt.model_validate(result.settings.get("adopt") or {}))
     except AdoptionInvalid as invalid:
-        for problem in invalid.problems:
-            sys.stderr.write(problem + "\n")
-        sys.stderr.write("logmon adopt: nothing written\n")
-        raise typer.Exit(1) from None
+        raise _refused("adopt", invalid.problems) from None
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
     adopted = [entry for entry in document["resources"] if "id" in entry]
@@ -162,17 +170,9 @@ def plan(
 ) -> None:
     """Run the stack's Pulumi program offline and show every resource it would manage."""
     from logmon.plan.output import print_table, write_artefacts
-    from logmon.plan.runner import PlanFailed, PlanUsageError, dumps, plan_document, run_plan
+    from logmon.plan.runner import dumps, plan_document
 
-    try:
-        result = run_plan(stack, project, _organization(organization))
-    except PlanUsageError as problem:
-        raise usage_problem(str(problem)) from None
-    except PlanFailed as failed:
-        for message in failed.messages:
-            sys.stderr.write(message + "\n")
-        sys.stderr.write("logmon plan: nothing written\n")
-        raise typer.Exit(1) from None
+    result = _planned("plan", stack, project, _organization(organization))
     print_table(result, sys.stdout)
     if json_file is not None:
         json_file.parent.mkdir(parents=True, exist_ok=True)
