@@ -48,8 +48,26 @@ class DatadogLogsArgs:
         )
 
 
-def notification_message(body: str, critical: Sequence[str], warning: Sequence[str]) -> str:
-    """The monitor message: the body, then per-severity handles so each severity pages whom it should."""
+PAGING_PRIORITIES = frozenset({1, 2})
+"""Monitor priorities that may page; lower ones notify the warning handles instead of PagerDuty."""
+
+
+def _pages(handle: str) -> bool:
+    return handle.lower().startswith("@pagerduty")
+
+
+def notification_message(
+    body: str, critical: Sequence[str], warning: Sequence[str], *, priority: int | None, warns: bool
+) -> str:
+    """The monitor message: the body, then per-severity handles so each severity pages whom it should.
+
+    Only priority 1–2 monitors page: for the others, PagerDuty handles are left out and the alert goes to
+    the warning handles as well. A monitor without a warning threshold never warns, so it gets no warning
+    block.
+    """
+    if priority not in PAGING_PRIORITIES:
+        critical = [handle for handle in _unique(critical, warning) if not _pages(handle)]
+        warning = [handle for handle in warning if not _pages(handle)]
     lines = [body.rstrip()]
     if critical:
         handles = " ".join(critical)
@@ -58,7 +76,7 @@ def notification_message(body: str, critical: Sequence[str], warning: Sequence[s
             f"{{{{#is_alert}}}}{handles}{{{{/is_alert}}}}",
             f"{{{{#is_alert_recovery}}}}{handles}{{{{/is_alert_recovery}}}}",
         ]
-    if warning:
+    if warning and warns:
         handles = " ".join(warning)
         lines += [
             f"{{{{#is_warning}}}}{handles}{{{{/is_warning}}}}",
@@ -257,6 +275,8 @@ class DatadogLogs(pulumi.ComponentResource):
                 monitor.message,
                 _unique(monitor.notify.critical, args.critical_handles),
                 _unique(monitor.notify.warning, args.warning_handles),
+                priority=monitor.priority,
+                warns=warning is not None,
             ),
             monitor_thresholds=datadog.MonitorMonitorThresholdsArgs(
                 critical=format_number(critical),
@@ -266,7 +286,6 @@ class DatadogLogs(pulumi.ComponentResource):
             tags=sorted({*monitor.tags, *args.tags, f"monitor:{slug}"}),
             require_full_window=monitor.rollup != "count",
             on_missing_data="default",
-            evaluation_delay=monitor.evaluation_delay or None,
             renotify_interval=monitor.renotify_interval,
             include_tags=True,
             enable_logs_sample=True,
@@ -282,18 +301,25 @@ class DatadogLogs(pulumi.ComponentResource):
             is_enabled=True,
             opts=opts,
         )
-        for position, rule in enumerate(scanner.rules):
+        for slug, rule in scanner.rules.items():
+            # Through the component, so the lookup uses the stack's explicit Datadog provider and site.
             standard_pattern_id = (
-                datadog.get_sensitive_data_scanner_standard_pattern_output(filter=rule.library_rule).id
+                datadog.get_sensitive_data_scanner_standard_pattern_output(
+                    filter=rule.library_rule, opts=pulumi.InvokeOutputOptions(parent=self)
+                ).id
                 if rule.library_rule is not None
                 else None
             )
+            scope = scanner.scope(slug)
             datadog.SensitiveDataScannerRule(
-                f"sensitive-data-rule-{position}",
+                f"sensitive-data-rule-{slug}",
                 group_id=group.id,
                 name=rule.name,
                 pattern=rule.regex,
                 standard_pattern_id=standard_pattern_id,
+                namespaces=list(scope.namespaces) or None,
+                excluded_namespaces=list(scope.excluded) or None,
+                priority=rule.priority,
                 text_replacement=datadog.SensitiveDataScannerRuleTextReplacementArgs(
                     type=rule.replacement.type,
                     replacement_string=rule.replacement.replacement_string,

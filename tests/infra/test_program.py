@@ -92,10 +92,45 @@ class TestMonitorOverrides:
         assert "@pagerduty-payments" not in monitor.inputs["message"]
 
     def test_environment_handles_join_each_severity(self) -> None:
-        """Prod's environment-wide handles appear in the alert and warning blocks of every monitor."""
+        """Prod's environment-wide pager joins priority 1–2 alerts; its warning channel every warning or low alert."""
         for monitor in of_type(planned("prod"), MONITOR).values():
-            assert "{{#is_alert}}" in monitor.inputs["message"]
-            assert "@pagerduty-platform" in monitor.inputs["message"]
+            message = monitor.inputs["message"]
+            pages = monitor.inputs["priority"] in ("1", "2")
+            warns = "warning" in monitor.inputs["monitorThresholds"]
+            assert "{{#is_alert}}" in message
+            assert ("@pagerduty-platform" in message) == pages
+            assert ("@slack-platform-alerts" in message) == (warns or not pages)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+class TestNotifications:
+    def test_no_warning_block_without_a_warning_threshold(self, stack: str) -> None:
+        """A monitor without a warning threshold has no warning block; the others have one."""
+        for monitor in of_type(planned(stack), MONITOR).values():
+            warns = "warning" in monitor.inputs["monitorThresholds"]
+            assert ("{{#is_warning}}" in monitor.inputs["message"]) == warns
+        security = of_type(planned(stack), MONITOR)["monitor-security_incidents"]
+        assert "{{#is_warning" not in security.inputs["message"]
+
+    def test_only_priority_one_and_two_page(self, stack: str) -> None:
+        """PagerDuty handles appear only in priority 1–2 monitors; fraud and login monitors (3) never page."""
+        monitors = of_type(planned(stack), MONITOR)
+        for monitor in monitors.values():
+            if monitor.inputs["priority"] not in ("1", "2"):
+                assert "@pagerduty" not in monitor.inputs["message"]
+        if stack == "prod":
+            assert "@pagerduty-security" in monitors["monitor-security_incidents"].inputs["message"]
+
+    def test_low_priority_alerts_go_to_the_warning_handles(self, stack: str) -> None:
+        """A priority 3 monitor's alert block notifies its warning handles."""
+        message = of_type(planned(stack), MONITOR)["monitor-fraud_blocks"].inputs["message"]
+        alert = message.split("{{#is_alert}}", 1)[1].split("{{/is_alert}}", 1)[0]
+        assert "@slack-fraud-alerts" in alert
+
+    def test_no_evaluation_delay(self, stack: str) -> None:
+        """Log monitors carry no evaluation delay, which Datadog applies to metric monitors only."""
+        for monitor in of_type(planned(stack), MONITOR).values():
+            assert "evaluationDelay" not in monitor.inputs
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -289,3 +324,57 @@ class TestGate:
         (message, *_) = failed.value.messages
         assert message.startswith("Pulumi.staging.yaml:")
         assert "`logmon:settings.archive.bucket`: missing required key 'bucket'" in message
+
+
+SCANNER_RULE = "datadog:index/sensitiveDataScannerRule:SensitiveDataScannerRule"
+SCANNER_SLUGS = {
+    "visa_card_4x4",
+    "visa_card_1x16",
+    "mastercard_4x4",
+    "mastercard_1x16",
+    "amex_card_1x15",
+    "amex_card_4_6_5",
+    "discover_card_4x4",
+    "discover_card_1x16",
+    "email",
+}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+class TestSensitiveDataScanner:
+    def test_rules_are_named_by_slug(self, stack: str) -> None:
+        """Each scanner rule is `sensitive-data-rule-<slug>`, never a position."""
+        rules = of_type(planned(stack), SCANNER_RULE)
+        assert set(rules) == {f"sensitive-data-rule-{slug}" for slug in SCANNER_SLUGS}
+
+    def test_every_rule_excludes_the_trace_ids(self, stack: str) -> None:
+        """Every rule leaves `dd` (trace and span IDs) and the correlation ID unscanned."""
+        for rule in of_type(planned(stack), SCANNER_RULE).values():
+            assert {"dd", "correlation_id"} <= set(rule.inputs["excludedNamespaces"])
+
+    def test_card_rules_use_standard_patterns(self, stack: str) -> None:
+        """Card rules refer to a looked-up standard pattern and send no regex; the email rule sends its regex."""
+        rules = of_type(planned(stack), SCANNER_RULE)
+        for name, rule in rules.items():
+            if name == "sensitive-data-rule-email":
+                assert "pattern" in rule.inputs
+                assert "standardPatternId" not in rule.inputs
+            else:
+                assert rule.inputs["standardPatternId"].startswith("standard-pattern-")
+                assert "pattern" not in rule.inputs
+        assert len({rule.inputs.get("standardPatternId") for rule in rules.values()}) == len(rules)
+
+
+class TestScannerRuleOrder:
+    def test_reordering_rules_changes_no_resource(self, tmp_path: Path) -> None:
+        """Reversing the scanner rules in the YAML registers the same resources with the same inputs."""
+        project = copy_project(tmp_path)
+        path = project / "rules" / "sensitive-data.yaml"
+        document = yaml.safe_load(path.read_text())
+        rules = document["sensitive_data"]["rules"]
+        document["sensitive_data"]["rules"] = dict(reversed(list(rules.items())))
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+        reordered = {r.name: r.inputs for r in run_plan("dev", project).resources if r.type == SCANNER_RULE}
+        original = {name: r.inputs for name, r in of_type(planned("dev"), SCANNER_RULE).items()}
+        assert list(reordered) != list(original)
+        assert reordered == original

@@ -30,7 +30,7 @@ EXPECTED_COUNTS = {
     "datadog:index/logsArchive:LogsArchive": 2,
     "datadog:index/logsArchiveOrder:LogsArchiveOrder": 1,
     "datadog:index/sensitiveDataScannerGroup:SensitiveDataScannerGroup": 1,
-    "datadog:index/sensitiveDataScannerRule:SensitiveDataScannerRule": 2,
+    "datadog:index/sensitiveDataScannerRule:SensitiveDataScannerRule": 9,
     "aws:s3/bucket:Bucket": 1,
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 1,
     "aws:iam/role:Role": 1,
