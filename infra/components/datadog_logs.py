@@ -3,6 +3,7 @@ monitors and the Sensitive Data Scanner group."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -83,6 +84,25 @@ def notification_message(
             f"{{{{#is_warning_recovery}}}}{handles}{{{{/is_warning_recovery}}}}",
         ]
     return "\n".join(lines).strip() + "\n"
+
+
+QUOTA_MONITOR_PRIORITY = 2
+"""A full quota blinds the error and payment monitors, so its warning pages."""
+
+
+def quota_indexes(rules: RuleSet) -> list[str]:
+    """Indexes with a daily limit, each watched by a daily-quota monitor."""
+    return [name for name, index in rules.indexes.items() if index.daily_limit is not None]
+
+
+def quota_event_query(index_name: str) -> str:
+    """The event monitor query for the daily-quota events of one index.
+
+    Datadog tags those events `datadog_index:<name>` and sends them from `source:datadog`; the phrase
+    "daily quota" is in both the warning-threshold and the quota-reached event (docs/decisions.md).
+    """
+    search = f'source:datadog datadog_index:{index_name} "daily quota"'
+    return f'events({json.dumps(search)}).rollup("count").last("1h") >= 1'
 
 
 def _unique(*groups: Sequence[str]) -> list[str]:
@@ -200,6 +220,7 @@ class DatadogLogs(pulumi.ComponentResource):
             self._metric(metric_name, metric, child)
 
         monitors = {slug: self._monitor(slug, monitor, args, child) for slug, monitor in rules.monitors.items()}
+        monitors |= {f"daily-quota-{name}": self._quota_monitor(name, args, child) for name in quota_indexes(rules)}
 
         if rules.sensitive_data is not None:
             self._scanner(rules.sensitive_data, child)
@@ -289,6 +310,36 @@ class DatadogLogs(pulumi.ComponentResource):
             renotify_interval=monitor.renotify_interval,
             include_tags=True,
             enable_logs_sample=True,
+            opts=opts,
+        )
+
+    def _quota_monitor(self, index_name: str, args: DatadogLogsArgs, opts: pulumi.ResourceOptions) -> datadog.Monitor:
+        """Datadog writes an event when an index reaches its daily quota's warning threshold or the quota;
+        past the quota nothing more is indexed that day, so log monitors on the index go blind."""
+        index = args.rules.indexes[index_name]
+        reached = (
+            f"its daily-quota warning threshold ({format_number(index.daily_limit_warning_percent)} %) or the quota"
+            if index.daily_limit_warning_percent is not None
+            else "its daily quota"
+        )
+        return datadog.Monitor(
+            f"monitor-daily-quota-{index_name}",
+            name=f"[logs] Index {index_name} near its daily quota",
+            type="event-v2 alert",
+            query=quota_event_query(index_name),
+            message=notification_message(
+                f"Index `{index_name}` reached {reached} of {index.daily_limit} logs. Past the quota nothing more "
+                "is indexed until the daily reset and the log monitors on this index go blind: find the source of "
+                "the volume (Log Management - Estimated Usage dashboard) and sample it, or raise the quota.",
+                _unique(args.critical_handles, args.warning_handles),
+                (),
+                priority=QUOTA_MONITOR_PRIORITY,
+                warns=False,
+            ),
+            monitor_thresholds=datadog.MonitorMonitorThresholdsArgs(critical="1"),
+            priority=str(QUOTA_MONITOR_PRIORITY),
+            tags=sorted({*args.tags, f"index:{index_name}", "monitor:daily-quota"}),
+            include_tags=True,
             opts=opts,
         )
 

@@ -16,6 +16,7 @@ from logmon.search import (
     ambiguous_precedence,
     iter_field_terms,
     parse,
+    requires_attribute,
 )
 
 
@@ -109,3 +110,41 @@ class TestAmbiguousPrecedence:
         a, b, c = (Term(FieldRef(FieldKind.FREE_TEXT, ""), (name,)) for name in "abc")
         tree = And((Or((a, b), span=Span(0, 6)), c), implicit=True, span=Span(0, 8))
         assert ambiguous_precedence(tree) == [Span(0, 8)]
+
+
+class TestRequiresAttribute:
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "@correlation_id:*",
+            "@correlation_id:req-1",
+            "@correlation_id:req-*",
+            "@correlation_id.parent:x",
+            "@correlation_id:(a OR b)",
+            "service:payments AND (@correlation_id:a OR @correlation_id:b)",
+            "-status:error @correlation_id:* -@event_type:x",
+            "(@correlation_id:*)",
+        ],
+    )
+    def test_a_positive_conjunct_proves_presence(self, text: str) -> None:
+        """A positive clause on the attribute, as a conjunct or in every OR branch, proves the log carries it."""
+        assert requires_attribute(parse(text), "correlation_id")
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "*",
+            "",
+            "-@event_type:x -status:error",
+            "-@correlation_id:*",
+            "NOT @correlation_id:a",
+            "@correlation_id:* OR service:x",
+            "correlation_id:x",
+            "@correlation_idx:*",
+            "req-1",
+            "@correlation_id:(-a)",
+        ],
+    )
+    def test_anything_else_proves_nothing(self, text: str) -> None:
+        """Negations, tags, free text, other attributes and partial ORs leave the attribute possibly absent."""
+        assert not requires_attribute(parse(text), "correlation_id")
