@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from logmon.logrecord import LogRecord
 from logmon.search import (
     And,
     Comparison,
@@ -15,6 +18,7 @@ from logmon.search import (
     Term,
     ambiguous_precedence,
     iter_field_terms,
+    matches,
     parse,
     requires_attribute,
 )
@@ -148,3 +152,41 @@ class TestRequiresAttribute:
     def test_anything_else_proves_nothing(self, text: str) -> None:
         """Negations, tags, free text, other attributes and partial ORs leave the attribute possibly absent."""
         assert not requires_attribute(parse(text), "correlation_id")
+
+    @given(
+        clauses=st.lists(
+            st.sampled_from(
+                [
+                    "@correlation_id:*",
+                    "@correlation_id:a",
+                    "-@correlation_id:*",
+                    "-@correlation_id:a",
+                    "@correlation_id:(a OR b)",
+                    "@event_type:x",
+                    "-@event_type:x",
+                    "service:p",
+                    "(@correlation_id:b OR service:p)",
+                    "(@correlation_id:a OR @correlation_id.parent:*)",
+                ]
+            ),
+            min_size=1,
+            max_size=4,
+        ),
+        joiner=st.sampled_from([" ", " AND ", " OR "]),
+        attributes=st.fixed_dictionaries(
+            {},
+            optional={
+                "correlation_id": st.sampled_from(["a", "b", "c"]),
+                "event_type": st.sampled_from(["x", "y"]),
+            },
+        ),
+        service=st.sampled_from(["p", "q"]),
+    )
+    def test_never_claims_presence_wrongly(
+        self, clauses: list[str], joiner: str, attributes: dict[str, str], service: str
+    ) -> None:
+        """Whenever the attribute is said to be required, no log without it matches the query."""
+        query = parse(joiner.join(clauses))
+        if requires_attribute(query, "correlation_id"):
+            log = LogRecord(attributes=attributes, service=service)
+            assert "correlation_id" in attributes or not matches(query, log)
