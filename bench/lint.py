@@ -119,7 +119,10 @@ def indexes(count: int) -> dict[str, Any]:
         "exclusion_filters": [
             {
                 "name": "sample-routine",
-                "filter": "@event_type:(cache_operation OR database_operation) -status:(warning OR error OR critical)",
+                "filter": (
+                    "@correlation_id:* @event_type:(cache_operation OR database_operation) "
+                    "-status:(warning OR error OR critical)"
+                ),
                 "sample_rate": 0.9,
                 "sample_attribute": "@correlation_id",
             }

@@ -3,6 +3,7 @@ monitors and the Sensitive Data Scanner group."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,8 +50,26 @@ class DatadogLogsArgs:
         )
 
 
-def notification_message(body: str, critical: Sequence[str], warning: Sequence[str]) -> str:
-    """The monitor message: the body, then per-severity handles so each severity pages whom it should."""
+PAGING_PRIORITIES = frozenset({1, 2})
+"""Monitor priorities that may page; lower ones notify the warning handles instead of PagerDuty."""
+
+
+def _pages(handle: str) -> bool:
+    return handle.lower().startswith("@pagerduty")
+
+
+def notification_message(
+    body: str, critical: Sequence[str], warning: Sequence[str], *, priority: int | None, warns: bool
+) -> str:
+    """The monitor message: the body, then per-severity handles so each severity pages whom it should.
+
+    Only priority 1–2 monitors page: for the others, PagerDuty handles are left out and the alert goes to
+    the warning handles as well. A monitor without a warning threshold never warns, so it gets no warning
+    block.
+    """
+    if priority not in PAGING_PRIORITIES:
+        critical = [handle for handle in _unique(critical, warning) if not _pages(handle)]
+        warning = [handle for handle in warning if not _pages(handle)]
     lines = [body.rstrip()]
     if critical:
         handles = " ".join(critical)
@@ -59,13 +78,32 @@ def notification_message(body: str, critical: Sequence[str], warning: Sequence[s
             f"{{{{#is_alert}}}}{handles}{{{{/is_alert}}}}",
             f"{{{{#is_alert_recovery}}}}{handles}{{{{/is_alert_recovery}}}}",
         ]
-    if warning:
+    if warning and warns:
         handles = " ".join(warning)
         lines += [
             f"{{{{#is_warning}}}}{handles}{{{{/is_warning}}}}",
             f"{{{{#is_warning_recovery}}}}{handles}{{{{/is_warning_recovery}}}}",
         ]
     return "\n".join(lines).strip() + "\n"
+
+
+QUOTA_MONITOR_PRIORITY = 2
+"""A full quota blinds the error and payment monitors, so its warning pages."""
+
+
+def quota_indexes(rules: RuleSet) -> list[str]:
+    """Indexes with a daily limit, each watched by a daily-quota monitor."""
+    return [name for name, index in rules.indexes.items() if index.daily_limit is not None]
+
+
+def quota_event_query(index_name: str) -> str:
+    """The event monitor query for the daily-quota events of one index.
+
+    Datadog tags those events `datadog_index:<name>` and sends them from `source:datadog`; the phrase
+    "daily quota" is in both the warning-threshold and the quota-reached event (docs/decisions.md).
+    """
+    search = f'source:datadog datadog_index:{index_name} "daily quota"'
+    return f'events({json.dumps(search)}).rollup("count").last("1h") >= 1'
 
 
 def _unique(*groups: Sequence[str]) -> list[str]:
@@ -186,6 +224,7 @@ class DatadogLogs(pulumi.ComponentResource):
             self._metric(metric_name, metric, child)
 
         monitors = {slug: self._monitor(slug, monitor, args, child) for slug, monitor in rules.monitors.items()}
+        monitors |= {f"daily-quota-{name}": self._quota_monitor(name, args, child) for name in quota_indexes(rules)}
 
         if rules.sensitive_data is not None:
             self._scanner(rules.sensitive_data, child)
@@ -263,6 +302,8 @@ class DatadogLogs(pulumi.ComponentResource):
                 monitor.message,
                 _unique(monitor.notify.critical, args.critical_handles),
                 _unique(monitor.notify.warning, args.warning_handles),
+                priority=monitor.priority,
+                warns=warning is not None,
             ),
             monitor_thresholds=datadog.MonitorMonitorThresholdsArgs(
                 critical=format_number(critical),
@@ -272,10 +313,39 @@ class DatadogLogs(pulumi.ComponentResource):
             tags=sorted({*monitor.tags, *args.tags, f"monitor:{slug}"}),
             require_full_window=monitor.rollup != "count",
             on_missing_data="default",
-            evaluation_delay=monitor.evaluation_delay or None,
             renotify_interval=monitor.renotify_interval,
             include_tags=True,
             enable_logs_sample=True,
+            opts=opts,
+        )
+
+    def _quota_monitor(self, index_name: str, args: DatadogLogsArgs, opts: pulumi.ResourceOptions) -> datadog.Monitor:
+        """Datadog writes an event when an index reaches its daily quota's warning threshold or the quota;
+        past the quota nothing more is indexed that day, so log monitors on the index go blind."""
+        index = args.rules.indexes[index_name]
+        reached = (
+            f"its daily-quota warning threshold ({format_number(index.daily_limit_warning_percent)} %) or the quota"
+            if index.daily_limit_warning_percent is not None
+            else "its daily quota"
+        )
+        return datadog.Monitor(
+            f"monitor-daily-quota-{index_name}",
+            name=f"[logs] Index {index_name} near its daily quota",
+            type="event-v2 alert",
+            query=quota_event_query(index_name),
+            message=notification_message(
+                f"Index `{index_name}` reached {reached} of {index.daily_limit} logs. Past the quota nothing more "
+                "is indexed until the daily reset and the log monitors on this index go blind: find the source of "
+                "the volume (Log Management - Estimated Usage dashboard) and sample it, or raise the quota.",
+                _unique(args.critical_handles, args.warning_handles),
+                (),
+                priority=QUOTA_MONITOR_PRIORITY,
+                warns=False,
+            ),
+            monitor_thresholds=datadog.MonitorMonitorThresholdsArgs(critical="1"),
+            priority=str(QUOTA_MONITOR_PRIORITY),
+            tags=sorted({*args.tags, f"index:{index_name}", "monitor:daily-quota"}),
+            include_tags=True,
             opts=opts,
         )
 
@@ -288,18 +358,25 @@ class DatadogLogs(pulumi.ComponentResource):
             is_enabled=True,
             opts=opts,
         )
-        for position, rule in enumerate(scanner.rules):
+        for slug, rule in scanner.rules.items():
+            # Through the component, so the lookup uses the stack's explicit Datadog provider and site.
             standard_pattern_id = (
-                datadog.get_sensitive_data_scanner_standard_pattern_output(filter=rule.library_rule).id
+                datadog.get_sensitive_data_scanner_standard_pattern_output(
+                    filter=rule.library_rule, opts=pulumi.InvokeOutputOptions(parent=self)
+                ).id
                 if rule.library_rule is not None
                 else None
             )
+            scope = scanner.scope(slug)
             datadog.SensitiveDataScannerRule(
-                f"sensitive-data-rule-{position}",
+                f"sensitive-data-rule-{slug}",
                 group_id=group.id,
                 name=rule.name,
                 pattern=rule.regex,
                 standard_pattern_id=standard_pattern_id,
+                namespaces=list(scope.namespaces) or None,
+                excluded_namespaces=list(scope.excluded) or None,
+                priority=rule.priority,
                 text_replacement=datadog.SensitiveDataScannerRuleTextReplacementArgs(
                     type=rule.replacement.type,
                     replacement_string=rule.replacement.replacement_string,

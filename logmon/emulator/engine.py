@@ -38,7 +38,13 @@ class IndexDecision:
     @property
     def may_be_indexed(self) -> bool:
         """The log can reach an index's searchable standard tier (monitors only see these)."""
-        return self.index is not None and not self.flex_only and self.sample_rate < 1.0
+        # Datadog does not sample a log that lacks the sample attribute, so even a filter excluding 100 %
+        # leaves such logs indexed.
+        return (
+            self.index is not None
+            and not self.flex_only
+            and (self.sample_rate < 1.0 or self.sample_attribute is not None)
+        )
 
     def kept(self, record: LogRecord, fallback_key: bytes) -> bool:
         """Whether this log survives exclusion sampling, decided reproducibly.
@@ -50,13 +56,13 @@ class IndexDecision:
             return False
         if self.sample_rate <= 0.0:
             return True
-        if self.sample_rate >= 1.0:
-            return False
         if self.sample_attribute is not None:
             value = record.get(self.sample_attribute.removeprefix("@"))
             if value is MISSING or value is None:
                 return True
             fallback_key = str(value).encode()
+        if self.sample_rate >= 1.0:
+            return False
         digest = int.from_bytes(hashlib.blake2b(fallback_key, digest_size=8).digest(), "big")
         return digest / 2**64 >= self.sample_rate
 

@@ -17,6 +17,7 @@ from logmon.lint import (  # noqa: F401  (each module registers its checks)
     monitor_checks,
     query_checks,
     retention_checks,
+    scanner_checks,
 )
 from logmon.lint.context import LintContext
 from logmon.lint.registry import CHECKS, Check

@@ -10,6 +10,7 @@ from typing import Final
 from logmon.diagnostics import Finding, Severity
 from logmon.lint.context import LintContext
 from logmon.lint.registry import check
+from logmon.search.analysis import requires_attribute
 
 INDEX_NAME: Final = re.compile(r"^[a-z][a-z0-9-]*$")
 WARNING_OR_ABOVE: Final = frozenset({"warning", "error", "critical", "alert", "emergency"})
@@ -135,3 +136,30 @@ def unrouted_events(context: LintContext) -> Iterator[Finding]:
             f"no index takes {', '.join(missing)}; those logs are never searchable — add a catch-all `*` index last",
             last,
         )
+
+
+@check(
+    "index/sample-attribute-absent",
+    Severity.WARNING,
+    "an exclusion filter sampling by an attribute matches only logs that carry it",
+)
+def sample_attribute_absent(context: LintContext) -> Iterator[Finding]:
+    for name, index in context.rules.indexes.items():
+        for exclusion in index.exclusion_filters:
+            if exclusion.sample_attribute is None or not exclusion.enabled or exclusion.sample_rate <= 0:
+                continue
+            site = context.site_of(exclusion)
+            if site is None or site.query is None:
+                continue  # reported by query/syntax
+            attribute = exclusion.sample_attribute
+            path = attribute.removeprefix("@")
+            if requires_attribute(site.query, path):
+                continue
+            yield sample_attribute_absent.finding(
+                exclusion.where("sample_attribute"),
+                f"index '{name}' exclusion '{exclusion.name}' samples by {attribute}, but its filter also matches "
+                f"logs without {attribute}, which Datadog does not sample: they are all indexed (sidecars, "
+                f"ingress, third-party logs) — add `@{path}:*` to the filter and sample the rest in a second "
+                f"exclusion filter with `-@{path}:*` and no sample_attribute",
+                attribute,
+            )

@@ -120,6 +120,9 @@ class _RecordingMocks(Mocks):
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
         if token.startswith("datadog:aws/getIntegrationExternalId"):
             return {"externalId": "0" * 32, "id": "plan"}, []
+        if token == "datadog:index/getSensitiveDataScannerStandardPattern:getSensitiveDataScannerStandardPattern":
+            name = str(args.args.get("filter") or args.args.get("standardPatternId") or "")
+            return {"id": f"standard-pattern-{_stable_digits(token, name, 12)}", "name": name}, []
         return {}, []
 
 

@@ -9,7 +9,7 @@ mistake there gets a finding with the check's name rather than a generic schema 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -148,6 +148,12 @@ class Notify(RuleModel):
 class Monitor(RuleModel):
     """A log monitor. The Datadog query is built from these fields, so its number equals the threshold."""
 
+    refused_keys: ClassVar[Mapping[str, str]] = {
+        "evaluation_delay": "`evaluation_delay` applies to metric monitors only (the Datadog provider's monitor "
+        "documentation), so a log monitor would not honour it; remove the key (see docs/decisions.md)",
+    }
+    """Keys people may carry over from other monitor types, each with why it is refused here."""
+
     name: str = Field(min_length=1)
     """The monitor's title in Datadog."""
     search: SearchQuery | None = None
@@ -171,8 +177,6 @@ class Monitor(RuleModel):
     notify: Notify = Notify()
     message: str = ""
     """The notification body; handles are added per severity from `notify`."""
-    evaluation_delay: int = Field(default=0, ge=0)
-    """Seconds to delay evaluation, for logs that arrive late."""
     renotify_interval: int | None = Field(default=None, ge=0)
     """Minutes before re-notifying while still alerting."""
 
@@ -422,14 +426,37 @@ class ScannerReplacement(RuleModel):
     number_of_chars: int | None = Field(default=None, ge=1)
 
 
+NamespacePath = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*(\.[A-Za-z0-9_\-]+)*$",
+        description="An attribute path without `@`, e.g. `dd` or `http.url`; it covers every attribute under it.",
+    ),
+]
+
+
+def _under(path: str, namespace: str) -> bool:
+    return path == namespace or path.startswith(f"{namespace}.")
+
+
 class ScannerRule(RuleModel):
-    name: str
+    """One scanning rule; the mapping key names its Pulumi resource (`sensitive-data-rule-<slug>`)."""
+
+    name: str = Field(min_length=1)
     regex: str | None = None
     """A custom regular expression (checked offline)."""
     library_rule: str | None = None
-    """The exact name of a rule in Datadog's scanning rule library, resolved when deploying."""
+    """The exact name of a rule in Datadog's Scanning Rule Library, e.g. `Visa Card Scanner (4x4 digits)`,
+    looked up when deploying. Library card rules validate the Luhn checksum and use Datadog's recommended
+    keywords."""
     replacement: ScannerReplacement
     tags: list[str] = []
+    namespaces: list[NamespacePath] = []
+    """Scan only these attributes; empty scans every attribute that is not excluded."""
+    excluded_namespaces: list[NamespacePath] = []
+    """Attributes this rule does not scan, besides the group's `excluded_namespaces`."""
+    priority: int | None = Field(default=None, json_schema_extra={"minimum": 1, "maximum": 5})
+    """How Datadog ranks this rule's findings in its summary, 1 (highest) to 5."""
 
     @model_validator(mode="after")
     def _one_pattern(self) -> ScannerRule:
@@ -438,11 +465,46 @@ class ScannerRule(RuleModel):
         return self
 
 
+class ScannerScope(BaseModel):
+    """Which attributes one rule scans, as Datadog is told: `namespaces` (all when empty) minus `excluded`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    namespaces: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
+
+    def covers(self, path: str) -> bool:
+        """Whether the rule scans the attribute at `path` (`dd.span_id`, no `@`)."""
+        path = path.removeprefix("@")
+        if self.namespaces and not any(_under(path, namespace) for namespace in self.namespaces):
+            return False
+        return not any(_under(path, excluded) for excluded in self.excluded)
+
+
 class SensitiveDataScanner(RuleModel):
     name: str
     filter: SearchQuery
     """Logs the scanning group applies to."""
-    rules: list[ScannerRule] = Field(min_length=1)
+    excluded_namespaces: list[NamespacePath] = []
+    """Attributes no rule of the group scans: identifiers that only look like sensitive data, such as the
+    trace and span IDs under `dd`."""
+    rules: dict[Slug, ScannerRule] = Field(min_length=1)
+    """Rules by slug; the order does not matter."""
+
+    def scope(self, slug: str) -> ScannerScope:
+        """The attributes rule `slug` scans. Datadog requires every excluded path to lie inside one of the
+        rule's `namespaces` when it has some, so group exclusions outside them are left out (they are not
+        scanned anyway)."""
+        rule = self.rules[slug]
+        inherited = [
+            path
+            for path in self.excluded_namespaces
+            if not rule.namespaces or any(_under(path, namespace) for namespace in rule.namespaces)
+        ]
+        return ScannerScope(
+            namespaces=tuple(rule.namespaces),
+            excluded=tuple(dict.fromkeys([*inherited, *rule.excluded_namespaces])),
+        )
 
 
 # ----------------------------------------------------------------------------------------------- files

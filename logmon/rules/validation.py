@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
@@ -154,6 +154,9 @@ def _message(detail: ErrorDetails, model: type[BaseModel]) -> str:
         suffix = f" ({description})" if description else ""
         return f"missing required key '{key}'{suffix}"
     if kind == "extra_forbidden":
+        refused = _refused_reason(model, loc[:-1], str(key))
+        if refused is not None:
+            return f"key '{key}' is not accepted: {refused}"
         allowed = _allowed_keys(model, loc[:-1])
         close = difflib.get_close_matches(str(key), allowed, n=1)
         hint = (
@@ -244,6 +247,13 @@ def _allowed_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[st
     if isinstance(resolved, type) and issubclass(resolved, BaseModel):
         return list(resolved.model_fields)
     return []
+
+
+def _refused_reason(model: type[BaseModel], loc: tuple[int | str, ...], key: str) -> str | None:
+    """Why a model refuses a key that people may expect it to take (its `refused_keys`), if it says."""
+    resolved = _resolve(model, loc)
+    refused = getattr(resolved, "refused_keys", None)
+    return refused.get(key) if isinstance(refused, Mapping) else None
 
 
 def _field_description(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:

@@ -1,6 +1,12 @@
 """Datadog log search syntax: parse it, match logs with it, and build log monitor queries around it."""
 
-from logmon.search.analysis import ambiguous_precedence, clause_values, iter_field_terms, required_values
+from logmon.search.analysis import (
+    ambiguous_precedence,
+    clause_values,
+    iter_field_terms,
+    required_values,
+    requires_attribute,
+)
 from logmon.search.ast import (
     And,
     Cidr,
@@ -54,5 +60,6 @@ __all__ = [
     "matches",
     "parse",
     "required_values",
+    "requires_attribute",
     "unparse",
 ]

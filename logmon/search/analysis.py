@@ -11,6 +11,7 @@ from logmon.search.ast import (
     Exists,
     FieldGroup,
     FieldKind,
+    FieldRef,
     FieldTerm,
     Group,
     MatchAll,
@@ -106,3 +107,39 @@ def required_values(query: Query | Node, path: str) -> set[str] | None:
         if values is not None:
             required = values if required is None else required & values
     return required
+
+
+def requires_attribute(query: Query | Node, path: str) -> bool:
+    """Whether every log the query matches carries attribute `path` (or something under it).
+
+    Only a positive clause on the attribute, written as a conjunct or in every branch of an OR, proves
+    it: `@a:*`, `@a:x`, `@a:>1`, `@a.b:x`, `@a:(x OR y)`. Free text, tags and negations prove nothing,
+    since `-@a:x` also matches logs without `a`.
+    """
+    node = query.root if isinstance(query, Query) else query
+    if isinstance(node, Group):
+        return requires_attribute(node.child, path)
+    if isinstance(node, And):
+        return any(requires_attribute(child, path) for child in node.children)
+    if isinstance(node, Or):
+        return all(requires_attribute(child, path) for child in node.children)
+    if isinstance(node, FieldGroup):
+        return _names(node.field, path) and _positive(node.child)
+    if isinstance(node, (Term, Exists, Comparison, Range, Cidr)):
+        return _names(node.field, path)
+    return False
+
+
+def _names(field: FieldRef, path: str) -> bool:
+    return field.kind is FieldKind.ATTRIBUTE and (field.path == path or field.path.startswith(f"{path}."))
+
+
+def _positive(node: Node) -> bool:
+    """Whether a field group's content needs its field present: some value must match, not just be avoided."""
+    if isinstance(node, Group):
+        return _positive(node.child)
+    if isinstance(node, And):
+        return any(_positive(child) for child in node.children)
+    if isinstance(node, Or):
+        return all(_positive(child) for child in node.children)
+    return isinstance(node, (Term, Exists, Comparison, Range, Cidr))

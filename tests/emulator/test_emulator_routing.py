@@ -156,6 +156,14 @@ class TestSampling:
             assert decision.sample_rate == 0.9
             assert all(decision.kept(log, str(n).encode()) for n in range(300))
 
+    def test_excluding_everything_still_keeps_lines_without_the_attribute(self) -> None:
+        """At sample_rate 1.0 by attribute, lines with the attribute are all dropped, lines without it all kept."""
+        decision = IndexDecision("main", "s", 1.0, sample_attribute="@correlation_id")
+        assert not any(decision.kept(record({"correlation_id": f"r{n}"}), b"k") for n in range(100))
+        assert all(decision.kept(record({}), str(n).encode()) for n in range(100))
+        assert decision.may_be_indexed
+        assert not IndexDecision("main", "s", 1.0).may_be_indexed
+
     def test_nested_sample_attribute(self) -> None:
         """A nested sample attribute (`@usr.id`) groups by its value."""
         decision = IndexDecision("main", "s", 0.5, sample_attribute="@usr.id")
@@ -208,6 +216,17 @@ class TestShippedIndexes:
             0.9,
             "@correlation_id",
         )
+
+    def test_lines_without_a_correlation_id_are_sampled_too(self) -> None:
+        """A third-party line without a correlation ID meets its own filter: about 10 % kept, line by line."""
+        emulator = Emulator(shipped_rules())
+        kept = 0
+        for n in range(5_000):
+            log = emulator.process({"message": f"GET /healthz {n}", "status": "info", "service": "ingress-nginx"})
+            decision = emulator.route(log)
+            assert (decision.exclusion, decision.sample_attribute) == ("sample-routine-uncorrelated", None)
+            kept += decision.kept(log, f"line-{n}".encode())
+        assert kept / 5_000 == pytest.approx(0.1, abs=0.02)
 
     def test_errors_are_not_sampled(self) -> None:
         """An error line is exempt from the routine sampling."""

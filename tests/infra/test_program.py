@@ -17,6 +17,7 @@ from logmon.plan import datadog as datadog_artefacts
 from logmon.plan import kubernetes as kubernetes_artefacts
 from logmon.plan.recorder import RecordedResource, record
 from logmon.plan.runner import Plan, PlanFailed, run_plan, stack_config
+from logmon.search import parse
 from logmon.search.monitor_query import parse_monitor_query
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +38,11 @@ def of_type(plan: Plan, type_: str) -> dict[str, RecordedResource]:
     return {r.name: r for r in plan.resources if r.type == type_}
 
 
+def log_monitors(plan: Plan) -> dict[str, RecordedResource]:
+    """The monitors written in the rules (`log alert`), without the daily-quota event monitors."""
+    return {name: m for name, m in of_type(plan, MONITOR).items() if m.inputs["type"] == "log alert"}
+
+
 def copy_project(destination: Path) -> Path:
     for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"):
         shutil.copy(ROOT / name, destination / name)
@@ -49,13 +55,13 @@ def copy_project(destination: Path) -> Path:
 class TestMonitors:
     def test_the_five_monitors_are_registered(self, stack: str) -> None:
         """Every stack registers the five log monitors, one per rule slug."""
-        monitors = of_type(planned(stack), MONITOR)
+        monitors = log_monitors(planned(stack))
         assert {name.removeprefix("monitor-") for name in monitors} == FIVE_MONITORS
         assert all(m.inputs["type"] == "log alert" for m in monitors.values())
 
     def test_query_number_equals_the_critical_threshold(self, stack: str) -> None:
         """The number in each query is the string critical threshold Datadog compares it with."""
-        for monitor in of_type(planned(stack), MONITOR).values():
+        for monitor in log_monitors(planned(stack)).values():
             query = parse_monitor_query(monitor.inputs["query"])
             assert query.threshold == float(monitor.inputs["monitorThresholds"]["critical"])
             assert isinstance(monitor.inputs["monitorThresholds"]["critical"], str)
@@ -63,7 +69,7 @@ class TestMonitors:
 
     def test_event_queries_search_attributes(self, stack: str) -> None:
         """Event monitors search `@` attributes; none searches a tag the logger never sets."""
-        for name, monitor in of_type(planned(stack), MONITOR).items():
+        for name, monitor in log_monitors(planned(stack)).items():
             search = parse_monitor_query(monitor.inputs["query"]).search
             if name != "monitor-high_error_rate":
                 assert search.startswith("@event_type:")
@@ -71,7 +77,7 @@ class TestMonitors:
 
     def test_missing_data_is_set_one_way_only(self, stack: str) -> None:
         """Monitors use on_missing_data and never notify_no_data with it; count monitors don't need a full window."""
-        for monitor in of_type(planned(stack), MONITOR).values():
+        for monitor in log_monitors(planned(stack)).values():
             assert monitor.inputs["onMissingData"] == "default"
             assert "notifyNoData" not in monitor.inputs
             assert monitor.inputs["requireFullWindow"] is False
@@ -80,22 +86,57 @@ class TestMonitors:
 class TestMonitorOverrides:
     def test_per_minute_rates_scale_by_the_window(self) -> None:
         """Prod's payment failures: 50/min over 5 minutes is `> 250`, warning 25/min is 125."""
-        monitor = of_type(planned("prod"), MONITOR)["monitor-payment_failures"]
+        monitor = log_monitors(planned("prod"))["monitor-payment_failures"]
         assert monitor.inputs["query"].endswith(" > 250")
         assert monitor.inputs["monitorThresholds"] == {"critical": "250", "warning": "125"}
 
     def test_dev_overrides_threshold_and_handles(self) -> None:
         """Dev's override lowers the threshold and routes to its own channel without copying the monitor."""
-        monitor = of_type(planned("dev"), MONITOR)["monitor-payment_failures"]
+        monitor = log_monitors(planned("dev"))["monitor-payment_failures"]
         assert monitor.inputs["query"].endswith(" > 25")
         assert "@slack-payments-dev" in monitor.inputs["message"]
         assert "@pagerduty-payments" not in monitor.inputs["message"]
 
     def test_environment_handles_join_each_severity(self) -> None:
-        """Prod's environment-wide handles appear in the alert and warning blocks of every monitor."""
-        for monitor in of_type(planned("prod"), MONITOR).values():
-            assert "{{#is_alert}}" in monitor.inputs["message"]
-            assert "@pagerduty-platform" in monitor.inputs["message"]
+        """Prod's environment-wide pager joins priority 1–2 alerts; its warning channel every warning or low alert."""
+        for monitor in log_monitors(planned("prod")).values():
+            message = monitor.inputs["message"]
+            pages = monitor.inputs["priority"] in ("1", "2")
+            warns = "warning" in monitor.inputs["monitorThresholds"]
+            assert "{{#is_alert}}" in message
+            assert ("@pagerduty-platform" in message) == pages
+            assert ("@slack-platform-alerts" in message) == (warns or not pages)
+
+
+@pytest.mark.parametrize("stack", STACKS)
+class TestNotifications:
+    def test_no_warning_block_without_a_warning_threshold(self, stack: str) -> None:
+        """A monitor without a warning threshold has no warning block; the others have one."""
+        for monitor in log_monitors(planned(stack)).values():
+            warns = "warning" in monitor.inputs["monitorThresholds"]
+            assert ("{{#is_warning}}" in monitor.inputs["message"]) == warns
+        security = log_monitors(planned(stack))["monitor-security_incidents"]
+        assert "{{#is_warning" not in security.inputs["message"]
+
+    def test_only_priority_one_and_two_page(self, stack: str) -> None:
+        """PagerDuty handles appear only in priority 1–2 monitors; fraud and login monitors (3) never page."""
+        monitors = log_monitors(planned(stack))
+        for monitor in monitors.values():
+            if monitor.inputs["priority"] not in ("1", "2"):
+                assert "@pagerduty" not in monitor.inputs["message"]
+        if stack == "prod":
+            assert "@pagerduty-security" in monitors["monitor-security_incidents"].inputs["message"]
+
+    def test_low_priority_alerts_go_to_the_warning_handles(self, stack: str) -> None:
+        """A priority 3 monitor's alert block notifies its warning handles."""
+        message = log_monitors(planned(stack))["monitor-fraud_blocks"].inputs["message"]
+        alert = message.split("{{#is_alert}}", 1)[1].split("{{/is_alert}}", 1)[0]
+        assert "@slack-fraud-alerts" in alert
+
+    def test_no_evaluation_delay(self, stack: str) -> None:
+        """Log monitors carry no evaluation delay, which Datadog applies to metric monitors only."""
+        for monitor in log_monitors(planned(stack)).values():
+            assert "evaluationDelay" not in monitor.inputs
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -118,11 +159,15 @@ class TestIndexes:
 class TestSamplingPerEnvironment:
     @pytest.mark.parametrize(("stack", "rate"), [("dev", 0.0), ("staging", 0.5), ("prod", 0.9)])
     def test_exclusion_sample_rate(self, stack: str, rate: float) -> None:
-        """Each stack's override sets how much routine logging the main index drops."""
+        """Each stack's override sets how much routine logging the main index drops, with or without an ID."""
         main = of_type(planned(stack), INDEX)["index-main"]
-        (exclusion,) = main.inputs["exclusionFilters"]
-        assert exclusion["filters"][0]["sampleRate"] == rate
-        assert exclusion["filters"][0]["sampleAttribute"] == "@correlation_id"
+        correlated, uncorrelated = main.inputs["exclusionFilters"]
+        assert correlated["filters"][0]["sampleRate"] == rate
+        assert correlated["filters"][0]["sampleAttribute"] == "@correlation_id"
+        assert correlated["filters"][0]["query"].startswith("@correlation_id:* ")
+        assert uncorrelated["filters"][0]["sampleRate"] == rate
+        assert "sampleAttribute" not in uncorrelated["filters"][0]
+        assert uncorrelated["filters"][0]["query"].startswith("-@correlation_id:* ")
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -209,7 +254,7 @@ class TestRenderedPayloads:
         """Monitor, pipeline, index, metric and archive documents load into datadog-api-client's models."""
         documents = datadog_artefacts.documents(planned(stack).resources)
         assert Counter(folder for folder, *_ in documents) == {
-            "monitors": 5,
+            "monitors": 6,
             "pipelines": 1,
             "indexes": 3,
             "metrics": 7,
@@ -289,3 +334,90 @@ class TestGate:
         (message, *_) = failed.value.messages
         assert message.startswith("Pulumi.staging.yaml:")
         assert "`logmon:settings.archive.bucket`: missing required key 'bucket'" in message
+
+
+SCANNER_RULE = "datadog:index/sensitiveDataScannerRule:SensitiveDataScannerRule"
+SCANNER_SLUGS = {
+    "visa_card_4x4",
+    "visa_card_1x16",
+    "mastercard_4x4",
+    "mastercard_1x16",
+    "amex_card_1x15",
+    "amex_card_4_6_5",
+    "discover_card_4x4",
+    "discover_card_1x16",
+    "email",
+}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+class TestSensitiveDataScanner:
+    def test_rules_are_named_by_slug(self, stack: str) -> None:
+        """Each scanner rule is `sensitive-data-rule-<slug>`, never a position."""
+        rules = of_type(planned(stack), SCANNER_RULE)
+        assert set(rules) == {f"sensitive-data-rule-{slug}" for slug in SCANNER_SLUGS}
+
+    def test_every_rule_excludes_the_trace_ids(self, stack: str) -> None:
+        """Every rule leaves `dd` (trace and span IDs) and the correlation ID unscanned."""
+        for rule in of_type(planned(stack), SCANNER_RULE).values():
+            assert {"dd", "correlation_id"} <= set(rule.inputs["excludedNamespaces"])
+
+    def test_card_rules_use_standard_patterns(self, stack: str) -> None:
+        """Card rules refer to a looked-up standard pattern and send no regex; the email rule sends its regex."""
+        rules = of_type(planned(stack), SCANNER_RULE)
+        for name, rule in rules.items():
+            if name == "sensitive-data-rule-email":
+                assert "pattern" in rule.inputs
+                assert "standardPatternId" not in rule.inputs
+            else:
+                assert rule.inputs["standardPatternId"].startswith("standard-pattern-")
+                assert "pattern" not in rule.inputs
+        assert len({rule.inputs.get("standardPatternId") for rule in rules.values()}) == len(rules)
+
+
+class TestScannerRuleOrder:
+    def test_reordering_rules_changes_no_resource(self, tmp_path: Path) -> None:
+        """Reversing the scanner rules in the YAML registers the same resources with the same inputs."""
+        project = copy_project(tmp_path)
+        path = project / "rules" / "sensitive-data.yaml"
+        document = yaml.safe_load(path.read_text())
+        rules = document["sensitive_data"]["rules"]
+        document["sensitive_data"]["rules"] = dict(reversed(list(rules.items())))
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
+        reordered = {r.name: r.inputs for r in run_plan("dev", project).resources if r.type == SCANNER_RULE}
+        original = {name: r.inputs for name, r in of_type(planned("dev"), SCANNER_RULE).items()}
+        assert list(reordered) != list(original)
+        assert reordered == original
+
+
+@pytest.mark.parametrize("stack", STACKS)
+class TestDailyQuotaMonitors:
+    def test_one_per_index_with_a_daily_limit(self, stack: str) -> None:
+        """Every index with a daily limit, and only those, has a daily-quota event monitor."""
+        plan = planned(stack)
+        limited = {r.inputs["name"] for r in of_type(plan, INDEX).values() if r.inputs.get("dailyLimit")}
+        quota = {name: m for name, m in of_type(plan, MONITOR).items() if m.inputs["type"] != "log alert"}
+        assert limited == {"main"}
+        assert set(quota) == {f"monitor-daily-quota-{index}" for index in limited}
+
+    def test_watches_the_daily_quota_events_of_its_index(self, stack: str) -> None:
+        """An event monitor on Datadog's daily-quota events of the index, alerting on the first one."""
+        monitor = of_type(planned(stack), MONITOR)["monitor-daily-quota-main"]
+        assert monitor.inputs["type"] == "event-v2 alert"
+        query = monitor.inputs["query"]
+        assert query.startswith("events(")
+        assert query.endswith(').rollup("count").last("1h") >= 1')
+        search = json.loads(query.removeprefix("events(").split(").rollup(", 1)[0])
+        assert search == 'source:datadog datadog_index:main "daily quota"'
+        assert parse(search)
+        assert monitor.inputs["monitorThresholds"] == {"critical": "1"}
+        assert monitor.inputs["priority"] == "2"
+
+    def test_notifies_the_environment_handles(self, stack: str) -> None:
+        """The quota monitor tells the environment's handles, with no warning block (it only alerts)."""
+        settings = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]["logmon:settings"]
+        message = of_type(planned(stack), MONITOR)["monitor-daily-quota-main"].inputs["message"]
+        for handle in (*settings["notifications"]["critical"], *settings["notifications"]["warning"]):
+            assert handle in message
+        assert "{{#is_warning" not in message
+        assert "daily-quota warning threshold" in message

@@ -130,7 +130,11 @@ class TestExitStatus:
 SHIPPED_TEXT = {path.name: path.read_text(encoding="utf-8") for path in SHIPPED_RULES.glob("*.yaml")}
 BROKEN_EMULATED_FILTERS = {
     "index filter": ("indexes.yaml", '"@event_category:security"', '"@event_category:(security"'),
-    "exclusion filter": ("indexes.yaml", "-status:(warning OR error OR", "-status:((warning OR error OR"),
+    "exclusion filter": (
+        "indexes.yaml",
+        "emergency)\n        sample_rate: 0.9\n        sample_attribute",
+        "emergency\n        sample_rate: 0.9\n        sample_attribute",
+    ),
     "pipeline filter": ("pipelines.yaml", '"@logger:*"', '"@logger:(*"'),
     "category filter": ("pipelines.yaml", '"@event_type:(user_registration OR', '"@event_type:((user_registration OR'),
 }

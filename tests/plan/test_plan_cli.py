@@ -22,7 +22,7 @@ STACKS = ("dev", "staging", "prod")
 runner = CliRunner()
 
 EXPECTED_COUNTS = {
-    "datadog:index/monitor:Monitor": 5,
+    "datadog:index/monitor:Monitor": 6,
     "datadog:index/logsIndex:LogsIndex": 3,
     "datadog:index/logsIndexOrder:LogsIndexOrder": 1,
     "datadog:index/logsMetric:LogsMetric": 7,
@@ -30,7 +30,7 @@ EXPECTED_COUNTS = {
     "datadog:index/logsArchive:LogsArchive": 2,
     "datadog:index/logsArchiveOrder:LogsArchiveOrder": 1,
     "datadog:index/sensitiveDataScannerGroup:SensitiveDataScannerGroup": 1,
-    "datadog:index/sensitiveDataScannerRule:SensitiveDataScannerRule": 2,
+    "datadog:index/sensitiveDataScannerRule:SensitiveDataScannerRule": 9,
     "aws:s3/bucket:Bucket": 1,
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration": 1,
     "aws:iam/role:Role": 1,
@@ -160,7 +160,7 @@ class TestArtefacts:
             for path in (artefacts / "datadog" / folder).glob("*.json"):
                 assert datadog_artefacts.validate(json.loads(path.read_text()), model) == [], path
                 written += 1
-        assert written == 16
+        assert written == 17
         archives = list((artefacts / "datadog" / "archives").glob("*.json"))
         assert len(archives) == 2
         for path in archives:

@@ -263,7 +263,7 @@ class TestDuplicatesAcrossFiles:
             (
                 "sensitive_data",
                 "  name: scanner\n  filter: '*'\n  rules:\n"
-                "    - {name: cards, regex: '\\d{16}', replacement: {type: hash}}\n",
+                "    cards: {name: cards, regex: '\\d{16}', replacement: {type: hash}}\n",
             ),
         ],
     )

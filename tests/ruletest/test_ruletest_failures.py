@@ -104,7 +104,11 @@ class TestQueryChange:
     def test_a_sample_rate_change_fails_the_exact_sampling_counts(self, project_copy: ProjectCopy) -> None:
         """Keeping 20 % instead of 10 % in prod changes the exact counts the routing case asserts."""
         rules = project_copy({})
-        edit(rules / "indexes.yaml", "sample_rate: 0.9", "sample_rate: 0.8")
+        edit(
+            rules / "indexes.yaml",
+            'sample_rate: 0.9\n        sample_attribute: "@correlation_id"',
+            'sample_rate: 0.8\n        sample_attribute: "@correlation_id"',
+        )
         report = run_tests(rules, run="^routing/routine_lines_are_sampled_in_prod$")
         [case] = report.cases
         messages = [f.message for f in case.failures]

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from logmon.logrecord import LogRecord
 from logmon.search import (
     And,
     Comparison,
@@ -15,7 +18,9 @@ from logmon.search import (
     Term,
     ambiguous_precedence,
     iter_field_terms,
+    matches,
     parse,
+    requires_attribute,
 )
 
 
@@ -109,3 +114,79 @@ class TestAmbiguousPrecedence:
         a, b, c = (Term(FieldRef(FieldKind.FREE_TEXT, ""), (name,)) for name in "abc")
         tree = And((Or((a, b), span=Span(0, 6)), c), implicit=True, span=Span(0, 8))
         assert ambiguous_precedence(tree) == [Span(0, 8)]
+
+
+class TestRequiresAttribute:
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "@correlation_id:*",
+            "@correlation_id:req-1",
+            "@correlation_id:req-*",
+            "@correlation_id.parent:x",
+            "@correlation_id:(a OR b)",
+            "service:payments AND (@correlation_id:a OR @correlation_id:b)",
+            "-status:error @correlation_id:* -@event_type:x",
+            "(@correlation_id:*)",
+        ],
+    )
+    def test_a_positive_conjunct_proves_presence(self, text: str) -> None:
+        """A positive clause on the attribute, as a conjunct or in every OR branch, proves the log carries it."""
+        assert requires_attribute(parse(text), "correlation_id")
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "*",
+            "",
+            "-@event_type:x -status:error",
+            "-@correlation_id:*",
+            "NOT @correlation_id:a",
+            "@correlation_id:* OR service:x",
+            "correlation_id:x",
+            "@correlation_idx:*",
+            "req-1",
+            "@correlation_id:(-a)",
+        ],
+    )
+    def test_anything_else_proves_nothing(self, text: str) -> None:
+        """Negations, tags, free text, other attributes and partial ORs leave the attribute possibly absent."""
+        assert not requires_attribute(parse(text), "correlation_id")
+
+    @given(
+        clauses=st.lists(
+            st.sampled_from(
+                [
+                    "@correlation_id:*",
+                    "@correlation_id:a",
+                    "-@correlation_id:*",
+                    "-@correlation_id:a",
+                    "@correlation_id:(a OR b)",
+                    "@event_type:x",
+                    "-@event_type:x",
+                    "service:p",
+                    "(@correlation_id:b OR service:p)",
+                    "(@correlation_id:a OR @correlation_id.parent:*)",
+                ]
+            ),
+            min_size=1,
+            max_size=4,
+        ),
+        joiner=st.sampled_from([" ", " AND ", " OR "]),
+        attributes=st.fixed_dictionaries(
+            {},
+            optional={
+                "correlation_id": st.sampled_from(["a", "b", "c"]),
+                "event_type": st.sampled_from(["x", "y"]),
+            },
+        ),
+        service=st.sampled_from(["p", "q"]),
+    )
+    def test_never_claims_presence_wrongly(
+        self, clauses: list[str], joiner: str, attributes: dict[str, str], service: str
+    ) -> None:
+        """Whenever the attribute is said to be required, no log without it matches the query."""
+        query = parse(joiner.join(clauses))
+        if requires_attribute(query, "correlation_id"):
+            log = LogRecord(attributes=attributes, service=service)
+            assert "correlation_id" in attributes or not matches(query, log)
