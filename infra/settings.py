@@ -45,6 +45,7 @@ class ObjectLock(RuleModel):
     mode: Literal["GOVERNANCE", "COMPLIANCE"] = "GOVERNANCE"
     """GOVERNANCE lets privileged users delete early; COMPLIANCE lets nobody, not even root."""
     days: int = Field(default=365, ge=1)
+    """Default retention of every new object version. Staging uses 1 to try the lock before prod's."""
 
 
 class ArchiveSettings(RuleModel):

@@ -1,4 +1,4 @@
-"""What each stack file asks of the agent, as the stack's offline plan shows it."""
+"""What each stack file asks of the agent and the archive's Object Lock, as the stack's offline plan shows it."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from logmon.plan.runner import Plan, run_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 STACKS = ("dev", "staging", "prod")
+BUCKET = "aws:s3/bucket:Bucket"
+OBJECT_LOCK = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
 DAEMONSET = "kubernetes:apps/v1:DaemonSet"
 PRIORITY_CLASS = "kubernetes:scheduling.k8s.io/v1:PriorityClass"
 
@@ -31,6 +33,25 @@ def only(plan: Plan, type_: str) -> RecordedResource:
 def pod_spec(plan: Plan) -> dict[str, Any]:
     spec: dict[str, Any] = only(plan, DAEMONSET).inputs["spec"]["template"]["spec"]
     return spec
+
+
+class TestObjectLock:
+    def test_staging_locks_in_governance_mode_for_a_day(self) -> None:
+        """Staging's bucket has prod's lock in GOVERNANCE mode with a one-day retention, so it can be undone."""
+        plan = planned("staging")
+        assert only(plan, BUCKET).inputs["objectLockEnabled"] is True
+        assert only(plan, OBJECT_LOCK).inputs["rule"] == {"defaultRetention": {"mode": "GOVERNANCE", "days": 1}}
+
+    def test_prod_keeps_its_compliance_lock_for_a_year(self) -> None:
+        """Prod's lock stays COMPLIANCE for 365 days; staging's trial does not weaken it."""
+        rule = only(planned("prod"), OBJECT_LOCK).inputs["rule"]
+        assert rule == {"defaultRetention": {"mode": "COMPLIANCE", "days": 365}}
+
+    def test_dev_has_no_lock(self) -> None:
+        """Dev's bucket is created without Object Lock."""
+        plan = planned("dev")
+        assert only(plan, BUCKET).inputs["objectLockEnabled"] is False
+        assert not [r for r in plan.resources if r.type == OBJECT_LOCK]
 
 
 class TestAgent:
