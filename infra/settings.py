@@ -72,6 +72,7 @@ class ObjectLock(RuleModel):
     mode: Literal["GOVERNANCE", "COMPLIANCE"] = "GOVERNANCE"
     """GOVERNANCE lets privileged users delete early; COMPLIANCE lets nobody, not even root."""
     days: int = Field(default=365, ge=1)
+    """Default retention of every new object version. Staging uses 1 to try the lock before prod's."""
 
 
 class ArchiveSettings(RuleModel):
@@ -105,18 +106,67 @@ class AgentResources(RuleModel):
     limits: ResourceAmounts = ResourceAmounts(cpu="500m", memory="512Mi")
 
 
+FINE_GRAINED_KUBELET_AUTHZ_SINCE = (1, 33)
+"""The first Kubernetes minor whose kubelets check `nodes/pods`, `nodes/healthz` and `nodes/configz` by default:
+the KubeletFineGrainedAuthz feature gate is alpha (off) in 1.32, beta (on) in 1.33, GA in 1.36."""
+HIGHEST_USER_PRIORITY = 1_000_000_000
+"""Kubernetes keeps priorities above one billion for its own `system-` classes."""
+
+
 class AgentSettings(RuleModel):
     namespace: str = Field(default="datadog", pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
     image: str = Field(pattern=r"^[^:@\s]+(:[A-Za-z0-9_.\-]+|@sha256:[0-9a-f]{64})$")
     """The agent image, pinned by tag or digest, e.g. `gcr.io/datadoghq/agent:7.64.3`."""
     tolerations: list[Toleration] = []
     resources: AgentResources = AgentResources()
-    priority_class_name: str | None = None
+    priority_class_name: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    """The pods' priority class: an existing one (e.g. `system-node-critical`), or the name of the one
+    `priority_class_create` makes (default: the component's name)."""
+    priority_class_create: bool = False
+    """Create a PriorityClass for the agent, as Datadog's chart does with `agents.priorityClassCreate`."""
+    priority_class_value: int = Field(default=HIGHEST_USER_PRIORITY, ge=0, le=HIGHEST_USER_PRIORITY)
+    """The created class's priority; the chart's default is the highest a non-system class may have."""
+    kubelet_fine_grained_authorization: bool = False
+    """Grant `nodes/pods`, `nodes/healthz`, `nodes/configz` and `nodes/logs` instead of `nodes/proxy`
+    (the chart's `datadog.kubelet.fineGrainedAuthorization`); needs `kubelet_version` 1.33 or later."""
+    kubelet_version: str | None = Field(default=None, pattern=r"^1\.[0-9]{1,3}$")
+    """The minor version of the cluster's oldest kubelet, e.g. `1.33`: the kubelet does the authorization."""
 
     @model_validator(mode="after")
     def _pinned(self) -> AgentSettings:
         if self.image.endswith(":latest"):
             raise ValueError("pin the agent image to a version, not `latest`")
+        return self
+
+    @model_validator(mode="after")
+    def _priority_class_is_creatable(self) -> AgentSettings:
+        if self.priority_class_create and (self.priority_class_name or "").startswith("system-"):
+            raise ValueError(
+                f"priority_class_name {self.priority_class_name!r} cannot be created: Kubernetes keeps the "
+                "`system-` prefix for its own classes; use it with `priority_class_create: false`, or pick "
+                "another name"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _kubelet_checks_fine_grained_subresources(self) -> AgentSettings:
+        if not self.kubelet_fine_grained_authorization:
+            return self
+        since = ".".join(map(str, FINE_GRAINED_KUBELET_AUTHZ_SINCE))
+        if self.kubelet_version is None:
+            raise ValueError(
+                "kubelet_fine_grained_authorization needs `kubelet_version` (the oldest kubelet's minor "
+                f"version, e.g. {since}): older kubelets check `nodes/proxy` only, and the agent would be "
+                "refused the pod list it needs to collect logs"
+            )
+        major, minor = (int(part) for part in self.kubelet_version.split("."))
+        if (major, minor) < FINE_GRAINED_KUBELET_AUTHZ_SINCE:
+            raise ValueError(
+                f"kubelet_fine_grained_authorization needs kubelets {since} or later, and kubelet_version is "
+                f"{self.kubelet_version}: before {since} they check `nodes/proxy` only (the "
+                "KubeletFineGrainedAuthz feature gate is off by default), so the agent would be refused the pod "
+                "list; upgrade the nodes or turn the setting off"
+            )
         return self
 
 

@@ -7,6 +7,7 @@ It runs the core agent only, for logs, without a Cluster Agent; `docs/agent.md` 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from typing import Final, get_args
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra.settings import DATADOG_SITES, AgentResources, StackSettings, Toleration
+from infra.settings import DATADOG_SITES, HIGHEST_USER_PRIORITY, AgentResources, StackSettings, Toleration
 
 TOKEN: Final = "logmon:kubernetes:DatadogAgent"
 
@@ -26,8 +27,16 @@ EXCLUDE_OWN_LOGS: Final = f"name:^{CONTAINER_NAME}$"
 HEALTH_PORT: Final = 5555
 API_KEY_FIELD: Final = "api-key"
 CONFIG_DIR: Final = "/etc/datadog-agent"
+API_KEY_CHECKSUM: Final = "checksum/api_key"
+"""The pod-template annotation, named as in Datadog's Helm chart, that changes whenever the API key does."""
+PRIORITY_PREEMPTION: Final = "PreemptLowerPriority"
+"""The chart's default: a pending agent may evict lower-priority pods to get onto its node."""
 
 READ_VERBS: Final = ("get", "list", "watch")
+KUBELET_PROXY: Final = ("nodes/proxy",)
+KUBELET_FINE_GRAINED: Final = ("nodes/pods", "nodes/healthz", "nodes/configz", "nodes/logs")
+"""As the chart renders `datadog.kubelet.fineGrainedAuthorization`. The kubelet checks `/logs/` against
+`nodes/log` (singular), so `nodes/logs` grants nothing; the agent tails log files and never reads `/logs/`."""
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _PINNED_IMAGE = re.compile(r"^[^:@\s]+(:[A-Za-z0-9_.\-]+|@sha256:[0-9a-f]{64})$")
 _OBJECT_NAME_MAX = 57
@@ -98,6 +107,11 @@ class DatadogAgentArgs:
     tolerations: tuple[Toleration, ...] = ()
     resources: AgentResources = field(default_factory=AgentResources)
     priority_class_name: str | None = None
+    """An existing class for the pods, or the name of the created one (default: the component's name)."""
+    priority_class_create: bool = False
+    priority_class_value: int = HIGHEST_USER_PRIORITY
+    kubelet_fine_grained_authorization: bool = False
+    """Grant the kubelet's fine-grained subresources instead of `nodes/proxy` (kubelets 1.33 or later)."""
     logs_only: bool = True
     """Turn off metric payloads (see LOGS_ONLY_ENV); set False only if this agent should also be the
     infrastructure-monitoring agent."""
@@ -134,11 +148,14 @@ class DatadogAgentArgs:
             tolerations=tuple(agent.tolerations),
             resources=agent.resources,
             priority_class_name=agent.priority_class_name,
+            priority_class_create=agent.priority_class_create,
+            priority_class_value=agent.priority_class_value,
+            kubelet_fine_grained_authorization=agent.kubelet_fine_grained_authorization,
         )
 
 
 class DatadogAgent(pulumi.ComponentResource):
-    """Namespace, ServiceAccount, read-only RBAC, the API key Secret and the log-collecting DaemonSet."""
+    """Namespace, ServiceAccount, RBAC, the API key Secret, a PriorityClass if asked, and the DaemonSet."""
 
     namespace: pulumi.Output[str]
     daemonset_name: pulumi.Output[str]
@@ -173,7 +190,7 @@ class DatadogAgent(pulumi.ComponentResource):
         cluster_role = k8s.rbac.v1.ClusterRole(
             f"{name}-cluster-role",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=labels),
-            rules=_read_only_rules(),
+            rules=_cluster_role_rules(fine_grained_kubelet=args.kubelet_fine_grained_authorization),
             opts=child,
         )
         binding = k8s.rbac.v1.ClusterRoleBinding(
@@ -196,11 +213,28 @@ class DatadogAgent(pulumi.ComponentResource):
             string_data={API_KEY_FIELD: pulumi.Output.secret(args.api_key)},
             opts=child,
         )
+        priority_class_name: pulumi.Input[str] | None = args.priority_class_name
+        if args.priority_class_create:
+            priority_class = k8s.scheduling.v1.PriorityClass(
+                f"{name}-priority-class",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=args.priority_class_name or name, labels=labels),
+                value=args.priority_class_value,
+                preemption_policy=PRIORITY_PREEMPTION,
+                global_default=False,
+                description="Keeps a Datadog Agent on every node, ahead of ordinary workloads.",
+                opts=child,
+            )
+            priority_class_name = priority_class.metadata.name
         daemonset = k8s.apps.v1.DaemonSet(
             f"{name}-daemonset",
             metadata=_metadata(name, namespace_name, labels),
             spec=_daemonset_spec(
-                args, labels, service_account=service_account.metadata.name, secret=secret.metadata.name
+                args,
+                labels,
+                service_account=service_account.metadata.name,
+                secret=secret.metadata.name,
+                priority_class_name=priority_class_name,
+                annotations={API_KEY_CHECKSUM: api_key_checksum(args.api_key)},
             ),
             # Nothing in the pods names the binding; without this they could start before their permissions.
             opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(depends_on=[binding])),
@@ -223,6 +257,17 @@ def _kubernetes_provider(opts: pulumi.ResourceOptions | None) -> pulumi.Provider
     return next((provider for provider in candidates if provider.package == "kubernetes"), None)
 
 
+def api_key_checksum(api_key: pulumi.Input[str]) -> pulumi.Output[str]:
+    """SHA-256 of the key the Secret holds, in hex: a new key changes the pod template, so the pods roll.
+
+    Deliberately not a Pulumi secret. A SHA-256 cannot be reversed, and a Datadog API key (32 hex digits,
+    128 random bits) cannot be guessed from it either; the chart shows the same checksum to anyone who can
+    read pods. In plain text, a preview shows that a key rotation rolls the agents.
+    """
+    digest = pulumi.Output.from_input(api_key).apply(lambda key: hashlib.sha256(key.encode()).hexdigest())
+    return pulumi.Output.unsecret(digest)
+
+
 def _labels(name: str) -> dict[str, str]:
     return {
         "app.kubernetes.io/name": "datadog-agent",
@@ -237,8 +282,17 @@ def _metadata(name: str, namespace: pulumi.Input[str], labels: Mapping[str, str]
     return k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=dict(labels))
 
 
-def _read_only_rules() -> list[k8s.rbac.v1.PolicyRuleArgs]:
-    """What the agent reads to tag logs and to reach the kubelet; nothing that writes."""
+def _cluster_role_rules(*, fine_grained_kubelet: bool) -> list[k8s.rbac.v1.PolicyRuleArgs]:
+    """What the agent reads to tag logs and to reach the kubelet; no verb but get, list and watch.
+
+    Those verbs do not make the role read-only. `get` on `nodes/proxy` opens every kubelet endpoint that
+    has no subresource of its own, and the kubelet authorizes a request by its HTTP method: the WebSocket
+    upgrade that opens `/exec`, `/attach` or `/portForward` is a GET, so it needs only `get`. Whoever holds
+    the agent's token can run commands in every container on every node. Older kubelets check `/pods` and
+    `/healthz` against `nodes/proxy` alone; from 1.33 (KubeletFineGrainedAuthz on by default)
+    `fine_grained_kubelet` grants `nodes/pods`, `nodes/healthz` and `nodes/configz` instead.
+    """
+    kubelet = KUBELET_FINE_GRAINED if fine_grained_kubelet else KUBELET_PROXY
     return [
         k8s.rbac.v1.PolicyRuleArgs(
             api_groups=[""],
@@ -250,7 +304,7 @@ def _read_only_rules() -> list[k8s.rbac.v1.PolicyRuleArgs]:
         ),
         k8s.rbac.v1.PolicyRuleArgs(
             api_groups=[""],
-            resources=["nodes/metrics", "nodes/spec", "nodes/proxy", "nodes/stats"],
+            resources=["nodes/metrics", "nodes/spec", *kubelet, "nodes/stats"],
             verbs=["get"],
         ),
         k8s.rbac.v1.PolicyRuleArgs(non_resource_urls=["/version", "/healthz", "/metrics"], verbs=["get"]),
@@ -263,6 +317,8 @@ def _daemonset_spec(
     *,
     service_account: pulumi.Input[str],
     secret: pulumi.Input[str],
+    priority_class_name: pulumi.Input[str] | None,
+    annotations: Mapping[str, pulumi.Input[str]],
 ) -> k8s.apps.v1.DaemonSetSpecArgs:
     selector = {key: labels[key] for key in ("app.kubernetes.io/name", "app.kubernetes.io/instance")}
     env = _env(args, secret)
@@ -274,11 +330,11 @@ def _daemonset_spec(
             type="RollingUpdate", rolling_update=k8s.apps.v1.RollingUpdateDaemonSetArgs(max_unavailable="10%")
         ),
         template=k8s.core.v1.PodTemplateSpecArgs(
-            metadata=k8s.meta.v1.ObjectMetaArgs(labels=dict(labels)),
+            metadata=k8s.meta.v1.ObjectMetaArgs(labels=dict(labels), annotations=dict(annotations)),
             spec=k8s.core.v1.PodSpecArgs(
                 service_account_name=service_account,
                 automount_service_account_token=True,
-                priority_class_name=args.priority_class_name,
+                priority_class_name=priority_class_name,
                 node_selector={"kubernetes.io/os": "linux"},
                 tolerations=[_toleration(toleration) for toleration in args.tolerations],
                 init_containers=[

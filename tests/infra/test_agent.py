@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import hashlib
 import json
 import re
 from collections import Counter
@@ -18,7 +19,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from infra.components.agent import TOKEN, DatadogAgent, DatadogAgentArgs
-from infra.settings import StackSettings
+from infra.settings import StackSettings, parse_settings
+from logmon.diagnostics import RulesInvalid
 from logmon.plan.kubernetes import KUBERNETES_VERSION, manifests, to_yaml, validate
 from logmon.plan.recorder import SECRET_PLACEHOLDER, RecordedResource, Recording, record
 
@@ -32,22 +34,33 @@ KINDS = {
     "ClusterRole": "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole",
     "ClusterRoleBinding": "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding",
     "DaemonSet": "kubernetes:apps/v1:DaemonSet",
+    "PriorityClass": "kubernetes:scheduling.k8s.io/v1:PriorityClass",
 }
 
 
+def settings_document(**agent: Any) -> dict[str, Any]:
+    return {
+        "environment": "prod",
+        "datadog_site": "datadoghq.eu",
+        "aws_region": "eu-west-1",
+        "aws_account_id": "123456789012",
+        "cluster_name": "payments-prod",
+        "kubernetes": {"context": "payments-prod"},
+        "archive": {"bucket": "acme-payments-log-archive"},
+        "agent": {"image": IMAGE, **agent},
+    }
+
+
 def stack_settings(**agent: Any) -> StackSettings:
-    return StackSettings.model_validate(
-        {
-            "environment": "prod",
-            "datadog_site": "datadoghq.eu",
-            "aws_region": "eu-west-1",
-            "aws_account_id": "123456789012",
-            "cluster_name": "payments-prod",
-            "kubernetes": {"context": "payments-prod"},
-            "archive": {"bucket": "acme-payments-log-archive"},
-            "agent": {"image": IMAGE, **agent},
-        }
-    )
+    return StackSettings.model_validate(settings_document(**agent))
+
+
+def refusal(**agent: Any) -> str:
+    """The one finding that the stack settings with these agent settings are refused with."""
+    with pytest.raises(RulesInvalid) as refused:
+        parse_settings(settings_document(**agent), None, "prod")
+    (finding,) = refused.value.findings
+    return finding.message
 
 
 def run(
@@ -55,6 +68,7 @@ def run(
     *,
     opts: Callable[[], pulumi.ResourceOptions | None] = lambda: None,
     api_key: Callable[[], pulumi.Input[str]] = lambda: pulumi.Config("datadog").require_secret("apiKey"),
+    configured_key: str = API_KEY,
 ) -> Recording:
     """Register the component as the stack's program would, with the API key as secret config."""
 
@@ -65,7 +79,7 @@ def run(
 
     return record(
         program,
-        config={"datadog:apiKey": API_KEY},
+        config={"datadog:apiKey": configured_key},
         secret_keys=frozenset({"datadog:apiKey"}),
         project="logmon",
         stack=stack.environment,
@@ -79,7 +93,8 @@ PROD_AGENT = {
         {"operator": "Exists"},
     ],
     "resources": {"requests": {"cpu": "250m", "memory": "300Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
-    "priority_class_name": "system-node-critical",
+    "priority_class_create": True,
+    "priority_class_name": "logs-critical",
 }
 
 
@@ -142,8 +157,9 @@ class TestResources:
         self, options: Callable[[k8s.Provider], pulumi.ResourceOptions]
     ) -> None:
         """A cluster provider given to the component is the provider of every Kubernetes child."""
-        recorded = run(stack_settings(), opts=lambda: options(k8s.Provider("cluster", kubeconfig="{}")))
+        recorded = run(stack_settings(**PROD_AGENT), opts=lambda: options(k8s.Provider("cluster", kubeconfig="{}")))
         children = [r for r in recorded.resources if r.type in KINDS.values()]
+        assert Counter(r.type for r in children) == Counter(KINDS.values())
         assert {r.provider for r in children} == {"pulumi:providers:kubernetes::cluster"}
 
     def test_without_a_provider_children_use_the_default_one(self, recording: Recording) -> None:
@@ -288,14 +304,12 @@ class TestDaemonSet:
             "limits": {"cpu": "500m", "memory": "512Mi"},
         }
 
-    def test_tolerations_and_priority_come_from_the_settings(self, recording: Recording) -> None:
-        """The stack's tolerations and priority class reach the pod spec unchanged."""
-        spec = pod_spec(recording)
-        assert spec["tolerations"] == [
+    def test_tolerations_come_from_the_settings(self, recording: Recording) -> None:
+        """The stack's tolerations reach the pod spec unchanged."""
+        assert pod_spec(recording)["tolerations"] == [
             {"key": "dedicated", "operator": "Equal", "value": "payments", "effect": "NoSchedule"},
             {"operator": "Exists"},
         ]
-        assert spec["priorityClassName"] == "system-node-critical"
 
     def test_no_priority_class_or_toleration_unless_set(self) -> None:
         """Without settings, the pod spec has no priority class and no tolerations."""
@@ -378,6 +392,145 @@ class TestRbac:
         assert labels["pod-security.kubernetes.io/enforce"] == "privileged"
 
 
+class TestKubeletAuthorization:
+    @staticmethod
+    def kubelet_rule(recording: Recording) -> dict[str, Any]:
+        (rule,) = [r for r in one(recording, "ClusterRole")["rules"] if "nodes/stats" in r.get("resources", [])]
+        return rule
+
+    def test_fine_grained_subresources_replace_nodes_proxy(self) -> None:
+        """With fine-grained authorization the role lists the chart's kubelet subresources and no nodes/proxy."""
+        recorded = run(stack_settings(kubelet_fine_grained_authorization=True, kubelet_version="1.33"))
+        rule = self.kubelet_rule(recorded)
+        assert rule["resources"] == [
+            "nodes/metrics",
+            "nodes/spec",
+            "nodes/pods",
+            "nodes/healthz",
+            "nodes/configz",
+            "nodes/logs",
+            "nodes/stats",
+        ]
+        assert rule["verbs"] == ["get"]
+        roles = json.dumps([r.inputs for r in recorded.resources if r.type == KINDS["ClusterRole"]])
+        assert "nodes/proxy" not in roles
+
+    def test_nodes_proxy_is_granted_by_default(self, recording: Recording) -> None:
+        """Without the setting the role keeps nodes/proxy, which every kubelet version honours."""
+        assert "nodes/proxy" in self.kubelet_rule(recording)["resources"]
+        assert "nodes/pods" not in self.kubelet_rule(recording)["resources"]
+
+    def test_fine_grained_role_passes_strict_validation(self) -> None:
+        """The fine-grained ClusterRole renders to a manifest the Kubernetes schemas accept."""
+        recorded = run(stack_settings(kubelet_fine_grained_authorization=True, kubelet_version="1.36"))
+        assert validate(manifests(recorded.resources)) == []
+
+    @pytest.mark.parametrize("version", ["1.33", "1.36", "1.100"])
+    def test_kubelets_from_1_33_allow_it(self, version: str) -> None:
+        """Kubelets 1.33 and later check the fine-grained subresources by default, so the setting is accepted."""
+        agent = stack_settings(kubelet_fine_grained_authorization=True, kubelet_version=version).agent
+        assert agent.kubelet_fine_grained_authorization
+
+    @pytest.mark.parametrize("version", ["1.32", "1.9", "1.28"])
+    def test_older_kubelets_are_refused_with_the_reason(self, version: str) -> None:
+        """Before 1.33 the feature gate is off by default: the setting is refused, naming the version."""
+        message = refusal(kubelet_fine_grained_authorization=True, kubelet_version=version)
+        assert f"kubelet_version is {version}" in message
+        assert "1.33 or later" in message
+        assert "nodes/proxy" in message
+
+    def test_an_unknown_kubelet_version_is_refused(self) -> None:
+        """Fine-grained authorization without a kubelet version is refused: it says which setting to add."""
+        message = refusal(kubelet_fine_grained_authorization=True)
+        assert "needs `kubelet_version`" in message
+
+    @pytest.mark.parametrize("version", ["1.33.2", "v1.33", "2.0", "1."])
+    def test_a_malformed_kubelet_version_is_refused(self, version: str) -> None:
+        """The kubelet version is a `1.<minor>` string."""
+        assert "kubelet_version" in refusal(kubelet_version=version)
+
+
+class TestPriorityClass:
+    def test_created_class_has_the_charts_defaults(self, recording: Recording) -> None:
+        """The created PriorityClass has the chart's value (1e9) and preemption, and is nobody's default."""
+        priority_class = one(recording, "PriorityClass")
+        assert priority_class["metadata"]["name"] == "logs-critical"
+        assert "namespace" not in priority_class["metadata"]
+        assert (priority_class["value"], priority_class["preemptionPolicy"], priority_class["globalDefault"]) == (
+            1_000_000_000,
+            "PreemptLowerPriority",
+            False,
+        )
+
+    def test_pods_use_the_created_class(self, recording: Recording) -> None:
+        """The DaemonSet's pods name the class the component created."""
+        assert pod_spec(recording)["priorityClassName"] == one(recording, "PriorityClass")["metadata"]["name"]
+
+    def test_created_class_is_named_after_the_component_by_default(self) -> None:
+        """Without a name, the created class takes the component's name, as the chart takes its release's."""
+        recorded = run(stack_settings(priority_class_create=True, priority_class_value=900))
+        assert one(recorded, "PriorityClass")["metadata"]["name"] == "datadog-agent"
+        assert one(recorded, "PriorityClass")["value"] == 900
+        assert pod_spec(recorded)["priorityClassName"] == "datadog-agent"
+
+    def test_an_existing_class_is_used_without_creating_one(self) -> None:
+        """A named class without `priority_class_create` is used as it is; nothing is created."""
+        recorded = run(stack_settings(priority_class_name="system-node-critical"))
+        assert recorded.of_type(KINDS["PriorityClass"]) == []
+        assert pod_spec(recorded)["priorityClassName"] == "system-node-critical"
+
+    def test_created_class_passes_strict_validation(self, recording: Recording) -> None:
+        """The PriorityClass renders to a manifest the Kubernetes schemas accept."""
+        (document,) = [d for d in manifests(recording.resources) if d["kind"] == "PriorityClass"]
+        assert document["apiVersion"] == "scheduling.k8s.io/v1"
+        assert validate([document]) == []
+
+    def test_a_system_name_cannot_be_created(self) -> None:
+        """Creating a class under Kubernetes' reserved `system-` prefix is refused with the way out."""
+        message = refusal(priority_class_create=True, priority_class_name="system-node-critical")
+        assert "`system-` prefix" in message
+        assert "priority_class_create: false" in message
+
+    @pytest.mark.parametrize("value", [1_000_000_001, -1])
+    def test_a_value_outside_the_user_range_is_refused(self, value: int) -> None:
+        """Priorities above one billion belong to system classes; negative ones would rank below workloads."""
+        assert "priority_class_value" in refusal(priority_class_create=True, priority_class_value=value)
+
+
+class TestApiKeyChecksum:
+    @staticmethod
+    def checksum(recording: Recording) -> str:
+        annotations = one(recording, "DaemonSet")["spec"]["template"]["metadata"]["annotations"]
+        value: str = annotations["checksum/api_key"]
+        return value
+
+    def test_pod_template_carries_the_keys_sha256(self, recording: Recording) -> None:
+        """The pod template's `checksum/api_key` is the SHA-256 of the key the Secret holds."""
+        assert self.checksum(recording) == hashlib.sha256(API_KEY.encode()).hexdigest()
+
+    def test_a_new_key_changes_only_the_checksum(self, recording: Recording) -> None:
+        """Rotating the key changes the pod template (so the pods roll) and nothing else in the DaemonSet."""
+        rotated = run(stack_settings(**PROD_AGENT), configured_key="0" * 32)
+        before, after = copy.deepcopy(one(recording, "DaemonSet")), copy.deepcopy(one(rotated, "DaemonSet"))
+        assert self.checksum(rotated) != self.checksum(recording)
+        for daemonset in (before, after):
+            del daemonset["spec"]["template"]["metadata"]["annotations"]
+        assert before == after
+
+    def test_the_same_key_gives_the_same_checksum(self, recording: Recording) -> None:
+        """Another run with the same key leaves the template alone, so an unrelated `up` rolls nothing."""
+        assert self.checksum(run(stack_settings(**PROD_AGENT))) == self.checksum(recording)
+
+    def test_checksum_is_shown_in_plain_text(self, recording: Recording) -> None:
+        """The checksum is deliberately not a secret: previews show that a rotation rolls the pods."""
+        assert re.fullmatch(r"[0-9a-f]{64}", self.checksum(recording))
+
+    def test_a_plain_key_gets_the_same_checksum(self) -> None:
+        """A key passed as a plain string is checksummed like the secret one."""
+        recorded = run(stack_settings(), api_key=lambda: API_KEY)
+        assert self.checksum(recorded) == hashlib.sha256(API_KEY.encode()).hexdigest()
+
+
 class TestApiKey:
     def test_api_key_never_appears_in_the_recording(self, recording: Recording) -> None:
         """No recorded input or output holds the API key; the Secret shows the placeholder."""
@@ -410,10 +563,11 @@ class TestArgs:
             "datadoghq.eu",
             "prod",
         )
-        assert (args.api_key, args.priority_class_name, args.logs_only) == (
-            "key",
-            "system-node-critical",
+        assert (args.api_key, args.logs_only, args.kubelet_fine_grained_authorization) == ("key", True, False)
+        assert (args.priority_class_create, args.priority_class_name, args.priority_class_value) == (
             True,
+            "logs-critical",
+            1_000_000_000,
         )
         assert [t.key for t in args.tolerations] == ["dedicated", None]
         assert args.resources.limits.memory == "1Gi"
@@ -466,6 +620,7 @@ class TestManifests:
         kinds = [manifest["kind"] for manifest in manifests(recording.resources)]
         assert kinds == [
             "Namespace",
+            "PriorityClass",
             "ServiceAccount",
             "Secret",
             "ClusterRole",
@@ -494,7 +649,7 @@ class TestManifests:
         container = agent_container_of(broken)
         container["imagePullPolicyy"] = container.pop("imagePullPolicy")
         (problem,) = validate(broken)
-        assert problem.startswith("manifest 6 (DaemonSet observability/datadog-agent): ")
+        assert problem.startswith("manifest 7 (DaemonSet observability/datadog-agent): ")
         assert "spec.template.spec.containers[0]" in problem
         assert "imagePullPolicyy" in problem
 
