@@ -173,9 +173,11 @@ def logmon_command() -> list[str]:
 
 
 def run(command: Command, project: Path, capture: bool = False) -> subprocess.CompletedProcess[str]:
+    # Nothing waits on a prompt: a command without input reads an empty standard input.
+    stdin = {"input": command.stdin} if command.stdin is not None else {"stdin": subprocess.DEVNULL}
     return subprocess.run(
         command.argv,
-        input=command.stdin,
+        **stdin,
         cwd=project,
         text=True,
         capture_output=capture,
