@@ -176,7 +176,8 @@ class TestPreCommit:
 STACKS = ("dev", "staging", "prod")
 SAME_REPOSITORY = "github.event.pull_request.head.repo.full_name == github.repository"
 STACK_SESSION = "./.github/actions/stack-session"
-PULUMI_COMMAND = re.compile(r"(^|[\s;&|(])pulumi\s+(?!login)\w")
+# A Pulumi command that talks to a stack (not `pulumi version` or `pulumi login`).
+PULUMI_COMMAND = re.compile(r"(^|[\s;&|(])pulumi\s+(?!login\b|version\b)\w")
 
 
 def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
