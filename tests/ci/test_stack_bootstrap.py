@@ -33,13 +33,16 @@ argv = [name, *sys.argv[1:]]
 stdin = sys.stdin.read() if sys.stdin is not None else None
 with open(os.environ["RECORDER_LOG"], "a") as log:
     log.write(json.dumps({"argv": argv, "stdin": stdin or None}) + "\\n")
+code = int(os.environ.get("RECORDER_FAIL_" + argv[1].upper().replace("-", "_"), "0"))
+if code:
+    sys.stderr.write("error: recorded failure\\n")
+    sys.exit(code)
 if argv[1:3] == ["stack", "ls"]:
     sys.stdout.write(os.environ.get("RECORDER_STACKS", "[]"))
 if argv[1:2] == ["adopt"]:
     out = argv[argv.index("--out") + 1]
     entry = {"type": "datadog:index/logsIndex:LogsIndex", "name": "index-main", "id": "main"}
     Path(out).write_text(json.dumps({"resources": [entry]}))
-sys.exit(int(os.environ.get("RECORDER_FAIL_" + argv[1].upper().replace("-", "_"), "0")))
 """
 
 API_KEY = "0123456789abcdef0123456789abcdef"
@@ -247,6 +250,18 @@ class TestCheck:
         assert "CI never creates a stack" in stderr
         assert "make stack-init STACK=dev" in stderr
         assert recorder.argvs() == [["pulumi", "stack", "ls", "--json"]]
+
+    def test_an_unreachable_backend_is_reported_with_the_cli_message(
+        self, recorder: Recorder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """When `pulumi stack ls` fails (no access to the state bucket), the check says so and exits 1."""
+        monkeypatch.setenv("PULUMI_CONFIG_PASSPHRASE", "x")
+        monkeypatch.setenv("PULUMI_BACKEND_URL", "s3://acme-pulumi-state-dev")
+        monkeypatch.setenv("RECORDER_FAIL_STACK", "255")
+        project = bootstrapped_project(tmp_path)
+        code, _, stderr = invoke_logmon(["stack", "check", "--stack", "dev", "--ci", "--project", str(project)])
+        assert code == 1
+        assert "cannot list the stacks in s3://acme-pulumi-state-dev: error: recorded failure" in stderr
 
     def test_a_ready_stack_passes(self, recorder: Recorder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         """Secrets in the stack file, passphrase and backend in the environment, stack in the backend: exit 0."""
