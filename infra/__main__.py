@@ -3,19 +3,23 @@
 import sys
 from pathlib import Path
 
-# Pulumi runs this directory as a script; make the repository's packages importable without an install.
+# The engine runs this directory (`main: infra/`) as a script with it as the working directory; make the
+# repository's packages importable without an install. Paths come from this file, never from the cwd.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_datadog as datadog
+import pulumi_kubernetes as k8s
+import pulumiverse_time as time
 
 from infra.components.agent import DatadogAgent, DatadogAgentArgs
 from infra.components.archive import LogArchive, LogArchiveArgs
 from infra.components.datadog_logs import DatadogLogs, DatadogLogsArgs
 from infra.gate import validated_inputs
+from infra.project import project_root
 
-settings, rules = validated_inputs(pulumi.get_stack())
+settings, rules = validated_inputs(pulumi.get_stack(), project_root(Path(__file__).resolve().parent))
 
 datadog_config = pulumi.Config("datadog")
 datadog_provider = datadog.Provider(
@@ -25,6 +29,11 @@ datadog_provider = datadog.Provider(
     app_key=datadog_config.get_secret("appKey"),
 )
 aws_provider = aws.Provider("aws", region=settings.aws_region, allowed_account_ids=[settings.aws_account_id])
+# The stack's own cluster, never kubectl's current context: `pulumi up -s prod` must not ship to dev.
+kubernetes_provider = k8s.Provider(
+    "kubernetes", context=settings.kubernetes.context, kubeconfig=settings.kubernetes.kubeconfig
+)
+time_provider = time.Provider("time")
 
 logs = DatadogLogs(
     "logs",
@@ -36,9 +45,13 @@ if rules.retention is not None and rules.archives:
     archive = LogArchive(
         "archive",
         LogArchiveArgs.from_settings(settings, rules.retention, rules.archives),
-        pulumi.ResourceOptions(providers=[datadog_provider, aws_provider]),
+        pulumi.ResourceOptions(providers=[datadog_provider, aws_provider, time_provider]),
     )
-agent = DatadogAgent("datadog-agent", DatadogAgentArgs.from_settings(settings, datadog_config.require_secret("apiKey")))
+agent = DatadogAgent(
+    "datadog-agent",
+    DatadogAgentArgs.from_settings(settings, datadog_config.require_secret("apiKey")),
+    pulumi.ResourceOptions(providers=[kubernetes_provider]),
+)
 
 pulumi.export("monitor_ids", logs.monitor_ids)
 pulumi.export("index_names", logs.index_names)

@@ -36,21 +36,29 @@ def _stop(findings: Sequence[Finding], what: str) -> None:
     raise pulumi.RunError(f"{what}: {errors} error(s), reported above; no resource was registered")
 
 
-def validated_inputs(stack: str) -> tuple[StackSettings, RuleSet]:
-    """The stack's settings and its rules (overrides applied), both checked; stops the program otherwise."""
+def validated_inputs(stack: str, project_dir: Path) -> tuple[StackSettings, RuleSet]:
+    """The stack's settings and its rules (overrides applied), both checked; stops the program otherwise.
+
+    `project_dir` holds `Pulumi.yaml`; the rules directory is resolved from it, never from the working
+    directory, which the engine sets to `infra/`.
+    """
     try:
-        settings, overrides = read_settings(stack)
+        settings, overrides = read_settings(stack, project_dir)
     except RulesInvalid as invalid:
         _stop(invalid.findings, f"the settings in Pulumi.{stack}.yaml are invalid")
         raise
+    rules_dir = project_dir / settings.rules_dir
+    if not rules_dir.is_dir():
+        raise pulumi.RunError(
+            f"no rules directory at {rules_dir} (`logmon:settings.rules_dir` is {settings.rules_dir!r}, "
+            f"read from the project root {project_dir}); restore it or set `logmon:settings.rules_dir` "
+            f"in Pulumi.{stack}.yaml"
+        )
     try:
-        # Pulumi runs the program in the project directory, where Pulumi.yaml and the stack files are.
-        rules = apply_overrides(load_rules(Path.cwd() / settings.rules_dir), overrides)
+        rules = apply_overrides(load_rules(rules_dir, project_dir), overrides)
     except RulesInvalid as invalid:
         _stop(invalid.findings, "the rules do not load")
         raise
-    except FileNotFoundError as missing:
-        raise pulumi.RunError(f"{missing}; set `logmon:settings.rules_dir`") from None
     handles = [*settings.notifications.critical, *settings.notifications.warning]
     findings = lint_rules(rules, environment_handles=handles)
     if any(f.severity is Severity.ERROR for f in findings):

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from logmon.diagnostics import Finding, Location, RulesInvalid, Severity
+from logmon.plan.adopt import Adopt
 from logmon.rules.model import Overrides, RuleModel
 from logmon.rules.source import LocatedDict, parse_yaml
 from logmon.rules.validation import validate_document
@@ -26,11 +27,37 @@ DATADOG_SITES = Literal[
     "us5.datadoghq.com",
     "datadoghq.eu",
     "ap1.datadoghq.com",
+    "ap2.datadoghq.com",
+    "uk1.datadoghq.com",
     "ddog-gov.com",
+    "us2.ddog-gov.com",
 ]
-DATADOG_AWS_ACCOUNT = {"ap1.datadoghq.com": "417141415827"}
-"""Datadog's AWS account that assumes archive roles; every other site uses 464622532012."""
-DEFAULT_DATADOG_AWS_ACCOUNT = "464622532012"
+DATADOG_AWS_ACCOUNTS: dict[str, dict[str, str]] = {
+    "datadoghq.com": {"aws": "464622532012"},
+    "us3.datadoghq.com": {"aws": "464622532012"},
+    "us5.datadoghq.com": {"aws": "464622532012"},
+    "datadoghq.eu": {"aws": "464622532012"},
+    "ap1.datadoghq.com": {"aws": "417141415827"},
+    "ap2.datadoghq.com": {"aws": "412381753143"},
+    "uk1.datadoghq.com": {"aws": "117348461845"},
+    "ddog-gov.com": {"aws": "392588925713", "aws-us-gov": "065115117704"},
+    "us2.ddog-gov.com": {"aws": "382742775718", "aws-us-gov": "486737091498"},
+}
+"""Per Datadog site and AWS partition, Datadog's AWS account that assumes the archive role.
+
+From Datadog's own CloudFormation template, DataDog/cloudformation-template `aws_quickstart/main_v2.yaml`,
+mapping `DdAccountIdBySite` (`AccountId`, and `AccountIdGovCloud` when the stack's partition is
+`aws-us-gov`). A site/partition pair missing here has no Datadog account to trust: the settings refuse it.
+"""
+
+
+def partition_of(region: str) -> str:
+    """The AWS partition a region belongs to, which every ARN starts with."""
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    if region.startswith("cn-"):
+        return "aws-cn"
+    return "aws"
 
 
 class Notifications(RuleModel):
@@ -93,6 +120,15 @@ class AgentSettings(RuleModel):
         return self
 
 
+class KubernetesSettings(RuleModel):
+    """The cluster the agent deploys to, named explicitly so a run never follows kubectl's current context."""
+
+    context: str = Field(min_length=1)
+    """The kubeconfig context of this stack's cluster, e.g. `payments-prod`."""
+    kubeconfig: str | None = None
+    """A kubeconfig file (absolute or `~/...`); by default `$KUBECONFIG` or `~/.kube/config`."""
+
+
 class StackSettings(RuleModel):
     """Everything that differs between dev, staging and prod."""
 
@@ -102,6 +138,8 @@ class StackSettings(RuleModel):
     aws_account_id: str = Field(pattern=r"^[0-9]{12}$")
     """The AWS account that holds the archive bucket."""
     cluster_name: str = Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
+    kubernetes: KubernetesSettings
+    """The cluster the agent is deployed to (an explicit provider; default providers are turned off)."""
     protect: bool = False
     """Protect the archive bucket and the indexes from deletion (prod: true)."""
     manage_pipeline_order: bool = False
@@ -112,10 +150,28 @@ class StackSettings(RuleModel):
     archive: ArchiveSettings
     agent: AgentSettings
     rules_dir: str = "rules"
+    adopt: Adopt = Adopt()
+    """Datadog objects that already exist and that this stack takes over (`logmon adopt`)."""
+
+    @model_validator(mode="after")
+    def _datadog_can_reach_the_archive(self) -> StackSettings:
+        if self.datadog_aws_account is None:
+            raise ValueError(
+                f"Datadog site {self.datadog_site} has no AWS account in the {self.aws_partition} partition "
+                f"(aws_region {self.aws_region}) to assume the archive role; Datadog's templates list "
+                + ", ".join(f"{site} ({'/'.join(accounts)})" for site, accounts in DATADOG_AWS_ACCOUNTS.items())
+                + ". Use a region of a supported partition for the archive, or the matching Datadog site"
+            )
+        return self
 
     @property
-    def datadog_aws_account(self) -> str:
-        return DATADOG_AWS_ACCOUNT.get(self.datadog_site, DEFAULT_DATADOG_AWS_ACCOUNT)
+    def aws_partition(self) -> str:
+        return partition_of(self.aws_region)
+
+    @property
+    def datadog_aws_account(self) -> str | None:
+        """Datadog's AWS account for this site and partition, None where Datadog has none."""
+        return DATADOG_AWS_ACCOUNTS[self.datadog_site].get(self.aws_partition)
 
 
 def stack_file(stack: str, project_dir: Path = Path()) -> Path:
@@ -176,9 +232,9 @@ def _located_config(path: Path) -> dict[str, Any]:
     return dict(config) if isinstance(config, LocatedDict) else {}
 
 
-def read_settings(stack: str) -> tuple[StackSettings, Overrides]:
-    """Read the current stack's settings through Pulumi's config."""
+def read_settings(stack: str, project_dir: Path) -> tuple[StackSettings, Overrides]:
+    """The stack's settings from Pulumi's config; the stack file under `project_dir` only places findings."""
     import pulumi
 
     config = pulumi.Config(PROJECT)
-    return parse_settings(config.get_object("settings"), config.get_object("overrides"), stack)
+    return parse_settings(config.get_object("settings"), config.get_object("overrides"), stack, project_dir)

@@ -6,9 +6,13 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from logmon.plan.recorder import Organization
+    from logmon.plan.runner import Plan
 
 app = typer.Typer(
     name="logmon",
@@ -67,6 +71,87 @@ def catalogue() -> None:
     sys.stdout.write(orjson.dumps(export(), option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
+ProjectOption = Annotated[Path, typer.Option("--project", help="The Pulumi project directory.")]
+OrganizationOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--organization",
+        help="YAML or JSON with what the Datadog org already holds: `indexes` (names) and `archives` (IDs), "
+        "each in the org's current order. Default: only the `main` index.",
+    ),
+]
+
+
+def _refused(command: str, messages: list[str]) -> typer.Exit:
+    for message in messages:
+        sys.stderr.write(message + "\n")
+    sys.stderr.write(f"logmon {command}: nothing written\n")
+    return typer.Exit(1)
+
+
+def _planned(command: str, stack: str, project: Path, organization: Organization | None = None) -> Plan:
+    """The stack's offline plan; a usage problem exits 2, a program that refuses to run exits 1."""
+    from logmon.plan.runner import PlanFailed, PlanUsageError, run_plan
+
+    try:
+        return run_plan(stack, project, organization)
+    except PlanUsageError as problem:
+        raise usage_problem(str(problem)) from None
+    except PlanFailed as failed:
+        raise _refused(command, failed.messages) from None
+
+
+def _organization(path: Path | None) -> Organization:
+    """The organization the plan's data sources answer with; a bad file is a usage problem."""
+    import yaml
+
+    from logmon.plan.recorder import Organization
+
+    if path is None:
+        return Organization()
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except OSError as error:
+        raise usage_problem(f"cannot read {path}: {error.strerror}") from None
+    except yaml.YAMLError as error:
+        raise usage_problem(f"{path} is not YAML or JSON: {error}") from None
+    lists = {key: document.get(key, []) for key in ("indexes", "archives")} if isinstance(document, dict) else {}
+    if (
+        not isinstance(document, dict)
+        or set(document) - set(lists)
+        or not all(isinstance(v, list) and all(isinstance(i, str) for i in v) for v in lists.values())
+    ):
+        raise usage_problem(f"{path}: expected a mapping with `indexes` and `archives`, each a list of strings")
+    return Organization(indexes=tuple(lists["indexes"]), archives=tuple(lists["archives"]))
+
+
+@app.command()
+def adopt(
+    stack: Annotated[str, typer.Option("--stack", help="The stack: Pulumi.<stack>.yaml supplies its settings.")],
+    out: Annotated[Path, typer.Option("--out", help="Write the bulk-import file here.")],
+    project: ProjectOption = Path(),
+) -> None:
+    """Write the `pulumi import --file` file for what the org already has (`main`, `logmon:settings.adopt`)."""
+    import json
+
+    from logmon.plan.adopt import Adopt, AdoptionInvalid, import_document
+
+    result = _planned("adopt", stack, project)
+    try:
+        document = import_document(result, Adopt.model_validate(result.settings.get("adopt") or {}))
+    except AdoptionInvalid as invalid:
+        raise _refused("adopt", invalid.problems) from None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    adopted = [entry for entry in document["resources"] if "id" in entry]
+    for entry in adopted:
+        sys.stdout.write(f"adopt {entry['type']} {entry['name']} (id {entry['id']})\n")
+    sys.stdout.write(
+        f"wrote {out}: {len(adopted)} resource(s) to import; next: "
+        f"pulumi import --stack {stack} --file {out} --generate-code=false\n"
+    )
+
+
 class DiffFormat(StrEnum):
     TEXT = "text"
     MARKDOWN = "markdown"
@@ -80,21 +165,14 @@ def plan(
     out: Annotated[
         Path | None, typer.Option("--out", help="Write Datadog, Kubernetes and AWS documents under this directory.")
     ] = None,
-    project: Annotated[Path, typer.Option("--project", help="The Pulumi project directory.")] = Path(),
+    project: ProjectOption = Path(),
+    organization: OrganizationOption = None,
 ) -> None:
     """Run the stack's Pulumi program offline and show every resource it would manage."""
     from logmon.plan.output import print_table, write_artefacts
-    from logmon.plan.runner import PlanFailed, PlanUsageError, dumps, plan_document, run_plan
+    from logmon.plan.runner import dumps, plan_document
 
-    try:
-        result = run_plan(stack, project)
-    except PlanUsageError as problem:
-        raise usage_problem(str(problem)) from None
-    except PlanFailed as failed:
-        for message in failed.messages:
-            sys.stderr.write(message + "\n")
-        sys.stderr.write("logmon plan: nothing written\n")
-        raise typer.Exit(1) from None
+    result = _planned("plan", stack, project, _organization(organization))
     print_table(result, sys.stdout)
     if json_file is not None:
         json_file.parent.mkdir(parents=True, exist_ok=True)

@@ -17,8 +17,10 @@ from typing import Any, Final
 import pulumi
 import pulumi_aws as aws
 import pulumi_datadog as datadog
+import pulumiverse_time as time
 
-from infra.settings import PROJECT, ArchiveSettings, StackSettings
+from infra.components.org_order import merged_order
+from infra.settings import PROJECT, ArchiveSettings, StackSettings, partition_of
 from logmon.rules.model import Archive, Retention
 
 TOKEN: Final = "logmon:aws:LogArchive"
@@ -28,19 +30,12 @@ ARCHIVE_OBJECT_ACTIONS: Final = ("s3:PutObject", "s3:GetObject")
 ARCHIVE_BUCKET_ACTIONS: Final = ("s3:ListBucket",)
 KMS_ACTIONS: Final = ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey")
 LIFECYCLE_RULE_ID: Final = "logmon-archive-retention"
+IAM_PROPAGATION: Final = "60s"
+"""How long to wait after the role, its policy and the integration change before saving archives."""
 
 _ACCOUNT_ID = re.compile(r"^[0-9]{12}$")
 _ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 _SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-def partition_of(region: str) -> str:
-    """The AWS partition a region belongs to, which every ARN starts with."""
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    if region.startswith("cn-"):
-        return "aws-cn"
-    return "aws"
 
 
 @dataclass(frozen=True)
@@ -56,7 +51,7 @@ class LogArchiveArgs:
     """The account that holds the bucket; with `integration: create`, also the one registered with Datadog."""
     aws_region: str
     datadog_aws_account: str
-    """Datadog's AWS account that assumes the role (464622532012, or 417141415827 for AP1)."""
+    """Datadog's AWS account that assumes the role, per site and partition (`DATADOG_AWS_ACCOUNTS`)."""
     protect: bool = False
     """Protect the bucket: deleting or replacing it then needs `pulumi state unprotect` first."""
     tags: dict[str, str] = field(default_factory=dict)
@@ -92,7 +87,7 @@ class LogArchiveArgs:
             environment=settings.environment,
             aws_account_id=settings.aws_account_id,
             aws_region=settings.aws_region,
-            datadog_aws_account=settings.datadog_aws_account,
+            datadog_aws_account=settings.datadog_aws_account or "",
             protect=settings.protect,
             tags={"project": PROJECT, "environment": settings.environment, "component": "log-archive"},
         )
@@ -269,11 +264,21 @@ class LogArchive(pulumi.ComponentResource):
             policy=json.dumps(archive_policy(args)),
             opts=self._child(),
         )
-        datadog_ready: list[pulumi.Resource] = [policy, *bucket_ready]
+        iam_ready: list[pulumi.Resource] = [policy]
         if args.settings.integration == "create":
-            datadog_ready.append(self._integration(args, role_name, [*role_resources, policy]))
+            iam_ready.append(self._integration(args, role_name, [*role_resources, policy]))
+        # Saving an archive makes Datadog assume the role and write `permission_testing/…` at once, and the
+        # provider does not retry. IAM is eventually consistent (AWS: "changes are not always immediately
+        # visible"), so a role or policy created seconds earlier can still be refused: wait, and wait again
+        # whenever the role or its policy changes.
+        propagation = time.Sleep(
+            f"{name}-iam-propagation",
+            create_duration=IAM_PROPAGATION,
+            triggers={"role": role_name, "policy": policy.policy},
+            opts=self._child(depends_on=iam_ready),
+        )
 
-        archives = self._archives(args, bucket, role_name, datadog_ready)
+        archives = self._archives(args, bucket, role_name, [propagation, *bucket_ready])
         self.bucket_name = bucket.bucket
         self.bucket_arn = bucket.arn
         self.archive_ids = pulumi.Output.all(*[archive.id for archive in archives.values()]).apply(
@@ -438,10 +443,14 @@ class LogArchive(pulumi.ComponentResource):
                 opts=self._child(depends_on=ready),
             )
         if archives:
-            # With no archive at all, an empty order would adopt whatever order the organisation has.
+            # The order is the organization's and the API refuses a partial one: keep the archives this stack
+            # does not manage where they are, ours in rules order (the catch-all last among ours).
+            current = datadog.get_logs_archives_order_output(opts=pulumi.InvokeOutputOptions(parent=self))
             datadog.LogsArchiveOrder(
                 f"{self._prefix}-archive-order",
-                archive_ids=[archive.id for archive in archives.values()],
+                archive_ids=pulumi.Output.all(
+                    current.archive_ids, *(archive.id for archive in archives.values())
+                ).apply(lambda found: merged_order(found[0] or [], found[1:])),
                 opts=self._child(),
             )
         return archives

@@ -10,6 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_datadog as datadog
 
+from infra.components.org_order import merged_order
 from infra.settings import StackSettings
 from logmon.queries import query_text, thresholds
 from logmon.rules import model
@@ -171,10 +172,13 @@ class DatadogLogs(pulumi.ComponentResource):
 
         indexes = [self._index(index_name, rules, args.protect, child) for index_name in rules.indexes]
         if indexes:
+            # The order is the organization's: keep the indexes this stack does not manage where they are.
+            current = datadog.get_logs_indexes_order_output(opts=pulumi.InvokeOutputOptions(parent=self))
+            ours = list(rules.indexes)
             datadog.LogsIndexOrder(
                 "index-order",
                 name="index-order",
-                indexes=[index.name for index in indexes],
+                indexes=current.index_names.apply(lambda names: merged_order(names or [], ours)),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=indexes),
             )
 
@@ -227,7 +231,9 @@ class DatadogLogs(pulumi.ComponentResource):
                 )
                 for exclusion in index.exclusion_filters
             ],
-            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=protect)),
+            # Deleting an index deletes it in Datadog, and its name can never be used again: a removed rule
+            # leaves the index in Datadog, no longer managed (the README says how to really delete one).
+            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(protect=protect, retain_on_delete=True)),
         )
 
     def _metric(self, name: str, metric: model.Metric, opts: pulumi.ResourceOptions) -> datadog.LogsMetric:

@@ -23,7 +23,13 @@ IMMUTABLE: dict[str, tuple[str, ...]] = {
 """Per type, the input paths whose change forces a replacement (delete and create)."""
 
 RENAME_SIMILARITY = 0.75
-Action = Literal["add", "remove", "update", "replace"]
+Action = Literal["add", "remove", "retain", "update", "replace"]
+"""`retain`: gone from the program but `retain_on_delete`, so it stays in the cloud, no longer managed."""
+ACTIONS: tuple[Action, ...] = ("add", "update", "replace", "retain", "remove")
+
+README_PROTECTED = "Deleting or renaming a protected resource"
+README_DELETE_INDEX = "Deleting an index for good"
+"""README sections the diff's warnings send people to (a test checks that they exist)."""
 
 
 @dataclass(frozen=True)
@@ -45,9 +51,12 @@ class ResourceChange:
     changes: list[PropertyChange] = field(default_factory=list)
     renamed_from: str | None = None
 
+    retained: bool = False
+    """The base resource has `retain_on_delete`: a removal or replacement leaves it in the cloud."""
+
     @property
     def deletes_protected(self) -> bool:
-        return self.protected and self.action in ("remove", "replace")
+        return self.protected and self.action in ("remove", "retain", "replace")
 
 
 @dataclass
@@ -128,6 +137,7 @@ def diff(base: Mapping[str, Any], head: Mapping[str, Any]) -> Diff:
                     "replace" if replace else "update",
                     bool(old[key].get("protect")),
                     properties,
+                    retained=bool(old[key].get("retain_on_delete")),
                 )
             )
     removed = [old[k] for k in sorted(set(old) - set(new))]
@@ -152,16 +162,27 @@ def diff(base: Mapping[str, Any], head: Mapping[str, Any]) -> Diff:
                     bool(resource.get("protect")),
                     property_changes(successor["type"], resource["inputs"], successor["inputs"]),
                     renamed_from=resource["key"],
+                    retained=bool(resource.get("retain_on_delete")),
                 )
             )
-    changes += [ResourceChange(r["key"], r["type"], r["name"], "remove", bool(r.get("protect"))) for r in removed]
+    changes += [
+        ResourceChange(
+            r["key"],
+            r["type"],
+            r["name"],
+            "retain" if r.get("retain_on_delete") else "remove",
+            bool(r.get("protect")),
+            retained=bool(r.get("retain_on_delete")),
+        )
+        for r in removed
+    ]
     changes += [ResourceChange(r["key"], r["type"], r["name"], "add") for r in added]
-    order = {"remove": 0, "replace": 1, "update": 2, "add": 3}
+    order = {"remove": 0, "retain": 1, "replace": 2, "update": 3, "add": 4}
     changes.sort(key=lambda c: (not c.deletes_protected, order[c.action], c.type, c.name))
     return Diff(str(base.get("stack", "")), str(head.get("stack", "")), changes)
 
 
-_SYMBOL = {"add": "+", "remove": "-", "update": "~", "replace": "±"}
+_SYMBOL = {"add": "+", "remove": "-", "retain": "⊘", "update": "~", "replace": "±"}
 
 
 def _short(value: Any, limit: int = 80) -> str:
@@ -171,21 +192,42 @@ def _short(value: Any, limit: int = 80) -> str:
 
 
 def _headline(result: Diff) -> str:
-    parts = [f"{result.count(a)} to {a}" for a in ("add", "update", "replace", "remove")]
+    parts = [f"{result.count(a)} to {a}" for a in ACTIONS if a != "retain" or result.count(a)]
     return ", ".join(parts)
+
+
+def _retained_note(change: ResourceChange) -> str:
+    what = "index" if "logsIndex" in change.type else "resource"
+    if change.action == "replace":
+        old = change.renamed_from or change.key
+        return (
+            f"`{old}` is replaced: the old {what} stays in Datadog, no longer managed, beside the new one"
+            f" — see the README, '{README_DELETE_INDEX}'"
+        )
+    return (
+        f"`{change.key}` is no longer in the rules: it stays in Datadog, no longer managed (never deleted)"
+        f" — see the README, '{README_DELETE_INDEX}'"
+    )
 
 
 def _protected_warning(change: ResourceChange) -> str:
     name = change.renamed_from or change.key
+    if change.action == "retain":
+        return (
+            f"protected resource `{name}` is no longer in the rules; Pulumi will refuse to let go of it while it"
+            f" is protected (once unprotected it stays in Datadog, no longer managed) — see the README,"
+            f" '{README_PROTECTED}'"
+        )
     how = f"replaced by `{change.key}` (renamed)" if change.renamed_from else change.action + "d"
     if change.action == "remove":
         how = "deleted"
     elif change.action == "replace" and not change.renamed_from:
         how = "deleted and recreated"
+    deleted_for_good = "logsIndex" in change.type and not change.retained
     return (
         f"protected resource `{name}` would be {how}; Pulumi will refuse while it is protected"
-        + (", and a deleted Datadog index name can never be used again" if "logsIndex" in change.type else "")
-        + " — see the README, 'Deleting or renaming a protected resource'"
+        + (", and a deleted Datadog index name can never be used again" if deleted_for_good else "")
+        + f" — see the README, '{README_PROTECTED}'"
     )
 
 
@@ -224,6 +266,8 @@ def render_text(result: Diff) -> str:
     for change in result.resources:
         suffix = f" (renamed from {change.renamed_from})" if change.renamed_from else ""
         out.append(f"{_SYMBOL[change.action]} {change.key}{suffix}")
+        if change.retained and change.action in ("retain", "replace"):
+            out.append(f"    {_retained_note(change)}")
         out.extend(f"    {line}" for line in _lines(change))
     if not result.resources:
         out.append("no changes")
@@ -249,7 +293,10 @@ def render_markdown(result: Diff) -> str:
     out += ["| | resource | type |", "|---|---|---|"]
     for change in result.resources:
         renamed = f" (renamed from `{change.renamed_from.split('::')[-1]}`)" if change.renamed_from else ""
-        out.append(f"| {_SYMBOL[change.action]} | `{change.name}`{renamed} | `{change.type.split(':')[-1]}` |")
+        retained = " — retained in Datadog, no longer managed" if change.action == "retain" else ""
+        out.append(
+            f"| {_SYMBOL[change.action]} | `{change.name}`{renamed}{retained} | `{change.type.split(':')[-1]}` |"
+        )
     out.append("")
     for change in result.resources:
         if not change.changes:
@@ -273,7 +320,7 @@ def to_json(result: Diff) -> dict[str, Any]:
     return {
         "base_stack": result.base_stack,
         "head_stack": result.head_stack,
-        "summary": {a: result.count(a) for a in ("add", "update", "replace", "remove")},
+        "summary": {a: result.count(a) for a in ACTIONS},
         "protected_deletions": [c.renamed_from or c.key for c in result.protected_deletions],
         "resources": [
             {
@@ -282,6 +329,7 @@ def to_json(result: Diff) -> dict[str, Any]:
                 "name": c.name,
                 "action": c.action,
                 "protected": c.protected,
+                "retained": c.retained,
                 "renamed_from": c.renamed_from,
                 "changes": [
                     {"path": p.path, "old": p.old, "new": p.new, "forces_replacement": p.forces_replacement}

@@ -31,6 +31,8 @@ class RecordedResource:
     protect: bool = False
     provider: str | None = None
     delete_before_replace: bool = False
+    retain_on_delete: bool = False
+    """Removing it from the program leaves it in the cloud, no longer managed."""
     depends_on: list[str] = field(default_factory=list)
 
     @property
@@ -42,6 +44,24 @@ class RecordedResource:
         return self.type.split(":", 1)[0]
 
 
+@dataclass(frozen=True)
+class RecordedInvoke:
+    token: str
+    provider: str | None
+    """`type::name` of the provider the invoke went through; None means the default provider."""
+
+
+@dataclass(frozen=True)
+class Organization:
+    """What the Datadog organization holds before the stack runs: the org-wide orders the data sources read.
+
+    Every organization has the `main` index. Archives are named by their IDs, as the API lists them.
+    """
+
+    indexes: tuple[str, ...] = ("main",)
+    archives: tuple[str, ...] = ()
+
+
 @dataclass
 class Recording:
     resources: list[RecordedResource] = field(default_factory=list)
@@ -50,6 +70,7 @@ class Recording:
     """(level, message) of everything the program logged through pulumi.log."""
     failure: BaseException | None = None
     """What stopped the program, when it did not finish (e.g. `pulumi.RunError` after a lint error)."""
+    invokes: list[RecordedInvoke] = field(default_factory=list)
 
     def of_type(self, type_: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == type_]
@@ -65,10 +86,11 @@ class Recording:
 
 
 class _RecordingMocks(Mocks):
-    def __init__(self, recording: Recording, account_id: str, region: str) -> None:
+    def __init__(self, recording: Recording, account_id: str, region: str, organization: Organization) -> None:
         self.recording = recording
         self.account_id = account_id
         self.region = region
+        self.organization = organization
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         inputs = _plain(args.inputs)
@@ -80,6 +102,11 @@ class _RecordingMocks(Mocks):
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         token = args.token
+        self.recording.invokes.append(RecordedInvoke(token, _provider_key(args.provider)))
+        if token == "datadog:index/getLogsIndexesOrder:getLogsIndexesOrder":
+            return {"indexNames": list(self.organization.indexes), "id": "plan"}, []
+        if token == "datadog:index/getLogsArchivesOrder:getLogsArchivesOrder":
+            return {"archiveIds": list(self.organization.archives), "id": "plan"}, []
         if token == "aws:index/getCallerIdentity:getCallerIdentity":
             return {
                 "accountId": self.account_id,
@@ -171,15 +198,18 @@ class _EngineLog(logging.Handler):
 def record(
     program: Callable[[], object],
     *,
-    config: Mapping[str, str],
+    config: Mapping[str, str] | None = None,
     secret_keys: frozenset[str] = frozenset(),
     project: str,
     stack: str,
     account_id: str = "000000000000",
     region: str = "us-east-1",
     preview: bool = True,
+    organization: Organization | None = None,
 ) -> Recording:
     """Run `program` under mocks with `config` (fully qualified keys, string values) and record it.
+
+    Without `config`, the program sets its configuration itself, as the engine's exec shim does.
 
     An exception from the program is kept in `Recording.failure` (after the runtime has settled) together
     with whatever was registered and logged before it.
@@ -189,14 +219,16 @@ def record(
     logger.propagate = False
     logger.handlers = [_EngineLog(recording)]
     logger.setLevel(logging.DEBUG)
-    pulumi.runtime.set_all_config(dict(config), list(secret_keys))
+    pulumi.runtime.set_all_config(dict(config or {}), list(secret_keys))
     pulumi.runtime.settings.ROOT.set(None)  # a fresh root stack per run: no outputs or transformations carried over
     pulumi.runtime.set_mocks(
-        _RecordingMocks(recording, account_id, region),
+        _RecordingMocks(recording, account_id, region, organization or Organization()),
         project=project,
         stack=stack,
         preview=preview,
         logger=logger,
+        # What the engine passes for a self-managed (file or cloud-storage) backend.
+        organization="organization",
     )
     options: dict[tuple[str, str], dict[str, Any]] = {}
 
@@ -209,6 +241,7 @@ def record(
             "protect": bool(opts.protect),
             "provider": _key(provider) if _is_named(provider) else None,
             "delete_before_replace": bool(opts.delete_before_replace),
+            "retain_on_delete": bool(opts.retain_on_delete),
             "depends_on": sorted(_key(d) for d in _dependencies(opts.depends_on) if _is_named(d)),
         }
 
@@ -232,6 +265,7 @@ def record(
             resource.protect = found["protect"]
             resource.provider = found["provider"] or resource.provider
             resource.delete_before_replace = found["delete_before_replace"]
+            resource.retain_on_delete = found["retain_on_delete"]
             resource.depends_on = found["depends_on"]
     return recording
 

@@ -1,24 +1,23 @@
 """`logmon plan`: the real Pulumi program of one stack, run offline under mocks, as a sorted document.
 
-Config comes from `Pulumi.<stack>.yaml` as Pulumi would read it. Encrypted values (`secure:`) are never
-decrypted: they, and the Datadog keys a deploy needs, enter the program as placeholders marked secret,
-so they show as `[secret]` wherever they flow.
+The program is started as the engine starts it (`logmon.plan.engine`): from `main`'s directory, with its
+configuration in `PULUMI_CONFIG`. Config comes from `Pulumi.<stack>.yaml` as Pulumi would read it.
+Encrypted values (`secure:`) are never decrypted: they, and the Datadog keys a deploy needs, enter the
+program as placeholders marked secret, so they show as `[secret]` wherever they flow.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import runpy
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from logmon.plan.recorder import SECRET_PLACEHOLDER, RecordedResource, Recording, record
+from logmon.plan.engine import ProjectUnreadable, engine_environment, read_project, run_program
+from logmon.plan.recorder import SECRET_PLACEHOLDER, Organization, RecordedInvoke, RecordedResource, Recording, record
 
 REQUIRED_SECRETS = ("datadog:apiKey", "datadog:appKey")
 """Secrets `pulumi up` needs; the offline plan stands them in with placeholders."""
@@ -44,22 +43,13 @@ class Plan:
     outputs: dict[str, Any]
     notes: list[str] = field(default_factory=list)
     """Things a deploy will need that the offline plan stood in for."""
+    invokes: list[RecordedInvoke] = field(default_factory=list)
+    """The data sources the program read, with the provider each went through."""
+    settings: dict[str, Any] = field(default_factory=dict)
+    """The stack's `logmon:settings` as the program received them."""
 
     def counts(self) -> Counter[str]:
         return Counter(resource.type for resource in self.resources)
-
-
-def project_name(project_dir: Path) -> tuple[str, Path]:
-    """The project's name and its program's `__main__.py`, from Pulumi.yaml."""
-    path = project_dir / "Pulumi.yaml"
-    try:
-        project = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as error:
-        raise PlanUsageError(f"cannot read {path}: {error}") from None
-    if not isinstance(project, dict) or "name" not in project:
-        raise PlanUsageError(f"{path} has no project `name`")
-    main = project_dir / str(project.get("main", "."))
-    return str(project["name"]), main / "__main__.py" if main.is_dir() or not main.suffix else main
 
 
 def stack_config(stack: str, project: str, project_dir: Path) -> tuple[dict[str, str], set[str], list[str]]:
@@ -99,35 +89,28 @@ def stack_config(stack: str, project: str, project_dir: Path) -> tuple[dict[str,
     return config, secrets, notes
 
 
-def run_plan(stack: str, project_dir: Path = Path()) -> Plan:
-    """Run the stack's program under mocks; PlanFailed when it refuses to, PlanUsageError on bad input."""
-    project, program = project_name(project_dir)
-    if not program.is_file():
-        raise PlanUsageError(f"no Pulumi program at {program}")
-    config, secrets, notes = stack_config(stack, project, project_dir)
-    settings = _settings_hint(config.get(f"{project}:settings"))
+def run_plan(stack: str, project_dir: Path = Path(), organization: Organization | None = None) -> Plan:
+    """Run the stack's program under mocks, started as the engine starts it; PlanFailed when it refuses to,
+    PlanUsageError on bad input. `organization` is what the Datadog organization already holds."""
+    try:
+        launch = read_project(project_dir)
+    except ProjectUnreadable as problem:
+        raise PlanUsageError(str(problem)) from None
+    if not launch.program.is_file():
+        raise PlanUsageError(f"no Pulumi program at {launch.program}")
+    config, secrets, notes = stack_config(stack, launch.project, launch.root)
+    settings = _settings_hint(config.get(f"{launch.project}:settings"))
     recording = record(
-        lambda: _in_directory(project_dir, lambda: runpy.run_path(str(program.resolve()), run_name="__main__")),
-        config=config,
-        secret_keys=frozenset(secrets),
-        project=project,
+        lambda: run_program(launch, engine_environment(config, frozenset(secrets))),
+        project=launch.project,
         stack=stack,
         account_id=str(settings.get("aws_account_id", "000000000000")),
         region=str(settings.get("aws_region", "us-east-1")),
+        organization=organization or Organization(),
     )
     if recording.failure is not None:
         raise PlanFailed(_failure_messages(recording))
-    return Plan(stack, project, recording.resources, recording.outputs, notes)
-
-
-def _in_directory(directory: Path, action: Callable[[], object]) -> object:
-    """Run `action` with `directory` as the working directory, as Pulumi runs a program in its project."""
-    previous = Path.cwd()
-    os.chdir(directory)
-    try:
-        return action()
-    finally:
-        os.chdir(previous)
+    return Plan(stack, launch.project, recording.resources, recording.outputs, notes, recording.invokes, settings)
 
 
 def _settings_hint(text: str | None) -> dict[str, Any]:
@@ -167,6 +150,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
                 "parent": r.parent,
                 "provider": r.provider,
                 "protect": r.protect,
+                "retain_on_delete": r.retain_on_delete,
                 "depends_on": r.depends_on,
                 "inputs": r.inputs,
             }

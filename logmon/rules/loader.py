@@ -61,10 +61,10 @@ class RuleSet:
         return standard, index.flex_retention_days or warm
 
 
-def display_name(path: Path) -> str:
-    """A path as people read it in findings: relative to the working directory when inside it."""
+def display_name(path: Path, base: Path | None = None) -> str:
+    """A path as people read it in findings: relative to `base` (the working directory) when inside it."""
     try:
-        relative = os.path.relpath(path)
+        relative = os.path.relpath(path, base)
     except ValueError:
         return str(path)
     return str(path) if relative.startswith("..") else relative
@@ -104,14 +104,17 @@ def rules_from_text(text: str, file_name: str = "rules.yaml") -> RuleSet:
     return rules
 
 
-def load_rules(directory: Path) -> RuleSet:
-    """Load and merge `directory/*.yaml`; raises RulesInvalid with every problem in every file."""
+def load_rules(directory: Path, base: Path | None = None) -> RuleSet:
+    """Load and merge `directory/*.yaml`; raises RulesInvalid with every problem in every file.
+
+    Findings name files relative to `base`, by default the working directory.
+    """
     if not directory.is_dir():
         raise FileNotFoundError(f"no rules directory at {directory}")
     findings: list[Finding] = []
     parsed: list[tuple[str, RulesFile, Any]] = []
     for path in rule_files(directory):
-        name = display_name(path)
+        name = display_name(path, base)
         try:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as error:
@@ -127,7 +130,7 @@ def load_rules(directory: Path) -> RuleSet:
             Finding(
                 "rules/no-files",
                 Severity.ERROR,
-                Location(display_name(directory), 1, 1),
+                Location(display_name(directory, base), 1, 1),
                 "no *.yaml rules files here; point --rules at the rules directory",
             )
         )

@@ -43,6 +43,7 @@ def stack_settings(**agent: Any) -> StackSettings:
             "aws_region": "eu-west-1",
             "aws_account_id": "123456789012",
             "cluster_name": "payments-prod",
+            "kubernetes": {"context": "payments-prod"},
             "archive": {"bucket": "acme-payments-log-archive"},
             "agent": {"image": IMAGE, **agent},
         }

@@ -86,6 +86,7 @@ def stack_settings(
             "aws_region": "eu-west-1",
             "aws_account_id": ACCOUNT,
             "cluster_name": "payments",
+            "kubernetes": {"context": "payments"},
             "protect": protect,
             "archive": {"bucket": BUCKET, **(archive or {})},
             "agent": {"image": "gcr.io/datadoghq/agent:7.64.3"},
@@ -214,6 +215,7 @@ class TestResources:
             plan.ROLE: 1,
             plan.ROLE_POLICY: 1,
             INTEGRATION: 1,
+            "time:index/sleep:Sleep": 1,
             plan.LOGS_ARCHIVE: 1,
             ARCHIVE_ORDER: 1,
         }

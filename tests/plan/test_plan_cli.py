@@ -218,7 +218,7 @@ class TestDiffOfRuleChanges:
         result = runner.invoke(app, ["diff", str(base), str(head), "--format", "json"])
         assert result.exit_code == 0
         report = json.loads(result.output)
-        assert report["summary"] == {"add": 0, "update": 1, "replace": 0, "remove": 0}
+        assert report["summary"] == {"add": 0, "update": 1, "replace": 0, "retain": 0, "remove": 0}
         (change,) = report["resources"]
         assert change["name"] == "monitor-authentication_failures"
         critical = next(p for p in change["changes"] if p["path"] == "monitorThresholds.critical")
