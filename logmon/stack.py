@@ -46,6 +46,8 @@ class Command:
     argv: tuple[str, ...]
     stdin: str | None = field(default=None, repr=False)
     """Secret values go to the CLI on standard input, never on the command line (visible in `ps`)."""
+    env: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """Added to the environment of this command only (secret values too, hence no repr)."""
 
 
 # --- the stack file ------------------------------------------------------------------------------------------
@@ -178,6 +180,7 @@ def run(command: Command, project: Path, capture: bool = False) -> subprocess.Co
     return subprocess.run(
         command.argv,
         **stdin,
+        env={**os.environ, **command.env} if command.env else None,
         cwd=project,
         text=True,
         capture_output=capture,
@@ -218,8 +221,14 @@ def bootstrap_commands(
         for key in DATADOG_SECRETS
     ]
     commands.append(Command((*logmon, "adopt", "--stack", stack, "--out", str(import_file))))
+    # The import file's Datadog provider carries only the site's URL (issue 9's `logmon adopt`); for this one
+    # step the provider takes the keys from its environment variables, as the README's checklist does.
+    provider_keys = {"DD_API_KEY": keys["datadog:apiKey"], "DD_APP_KEY": keys["datadog:appKey"]}
     commands.append(
-        Command((pulumi, "import", "--stack", stack, "--file", str(import_file), "--generate-code=false", "--yes"))
+        Command(
+            (pulumi, "import", "--stack", stack, "--file", str(import_file), "--generate-code=false", "--yes"),
+            env=provider_keys,
+        )
     )
     return commands
 

@@ -32,7 +32,8 @@ name = Path(sys.argv[0]).name
 argv = [name, *sys.argv[1:]]
 stdin = sys.stdin.read() if sys.stdin is not None else None
 with open(os.environ["RECORDER_LOG"], "a") as log:
-    log.write(json.dumps({"argv": argv, "stdin": stdin or None}) + "\\n")
+    dd_keys = [os.environ.get("DD_API_KEY"), os.environ.get("DD_APP_KEY")]
+    log.write(json.dumps({"argv": argv, "stdin": stdin or None, "dd_keys": dd_keys}) + "\\n")
 code = int(os.environ.get("RECORDER_FAIL_" + argv[1].upper().replace("-", "_"), "0"))
 if code:
     sys.stderr.write("error: recorded failure\\n")
@@ -61,7 +62,13 @@ class Recorder:
         git = shutil.which("git")
         monkeypatch.setenv("PATH", os.pathsep.join([str(self.bin), str(Path(git).parent) if git else "/usr/bin"]))
         monkeypatch.setenv("RECORDER_LOG", str(self.log))
-        for variable in ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE", "PULUMI_BACKEND_URL"):
+        for variable in (
+            "PULUMI_CONFIG_PASSPHRASE",
+            "PULUMI_CONFIG_PASSPHRASE_FILE",
+            "PULUMI_BACKEND_URL",
+            "DD_API_KEY",
+            "DD_APP_KEY",
+        ):
             monkeypatch.delenv(variable, raising=False)
 
     def commands(self) -> list[dict[str, Any]]:
@@ -127,6 +134,20 @@ class TestBootstrap:
         assert "commit Pulumi.dev.yaml" in stderr
 
     @pytest.mark.usefixtures("keys")
+    def test_the_real_adoption_file_is_what_pulumi_imports(self, recorder: Recorder, tmp_path: Path) -> None:
+        """With the real `logmon adopt` (only Pulumi recorded), the file handed to `pulumi import` adopts `main`."""
+        (recorder.bin / "logmon").unlink()
+        import_file = tmp_path / "import-prod.json"
+        code, _, stderr = init("prod", import_file)
+        assert code == 0, stderr
+        assert recorder.argvs()[-1] == [
+            "pulumi", "import", "--stack", "prod", "--file", str(import_file), "--generate-code=false", "--yes"
+        ]  # fmt: skip
+        document = json.loads(import_file.read_text())
+        adopted = [entry for entry in document["resources"] if "id" in entry]
+        assert {(entry["type"], entry["id"]) for entry in adopted} >= {("datadog:index/logsIndex:LogsIndex", "main")}
+
+    @pytest.mark.usefixtures("keys")
     def test_keys_go_on_standard_input_never_on_the_command_line(self, recorder: Recorder, tmp_path: Path) -> None:
         """Each Datadog key reaches `pulumi config set` on stdin; no command line or log line shows it."""
         code, stdout, stderr = init("dev", tmp_path / "import.json")
@@ -137,6 +158,15 @@ class TestBootstrap:
             assert not {API_KEY, APP_KEY} & set(command["argv"])
         assert API_KEY not in stdout + stderr
         assert APP_KEY not in stdout + stderr
+
+    @pytest.mark.usefixtures("keys")
+    def test_only_the_import_gets_the_keys_in_its_environment(self, recorder: Recorder, tmp_path: Path) -> None:
+        """`pulumi import` gets DD_API_KEY/DD_APP_KEY for the import file's provider; no other command does."""
+        code, _, stderr = init("dev", tmp_path / "import.json")
+        assert code == 0, stderr
+        keyed = {command["argv"][1]: command["dd_keys"] for command in recorder.commands()}
+        assert keyed["import"] == [API_KEY, APP_KEY]
+        assert all(dd_keys == [None, None] for name, dd_keys in keyed.items() if name != "import")
 
     @pytest.mark.usefixtures("keys")
     def test_a_kms_secrets_provider_is_passed_through(
