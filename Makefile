@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STACK  ?= prod
 
-.PHONY: venv test check plan lint-rules bench clean
+.PHONY: venv test check plan lint-rules bench clean deploy-venv lock stack-init
 
 venv: $(VENV)/.installed
 
@@ -39,3 +39,26 @@ bench: venv
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# --- deploys: the hashed lock, and the stack bootstrap (docs/ci.md) ---------------------------------------------
+LOCK := requirements/deploy.lock
+
+## deploy-venv: the program's runtime dependencies only, exactly as locked (hashes checked), no dev tools
+deploy-venv: $(VENV)/.deployed
+
+$(VENV)/.deployed: $(LOCK) pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --no-index -e .
+	touch $@
+
+## lock: re-resolve the lock from pyproject.toml (keeping pins that still fit); UPGRADE=1 moves every pin
+lock: venv
+	$(BIN)/uv pip compile pyproject.toml requirements/build.in --quiet --generate-hashes \
+		--python-version 3.11 --python-platform x86_64-manylinux_2_28 --index-url https://pypi.org/simple \
+		--custom-compile-command 'make lock' $(if $(UPGRADE),--upgrade) --output-file $(LOCK)
+
+## stack-init: create a stack in the backend once (STACK=dev|staging|prod), see docs/ci.md
+stack-init: venv
+	$(if $(filter command line environment,$(origin STACK)),,$(error name the stack: make stack-init STACK=dev|staging|prod))
+	$(BIN)/logmon stack init --stack $(STACK)

@@ -285,6 +285,12 @@ def replay(
         sys.stdout.write(render_text(report))
 
 
+# `logmon stack init|check|cluster`: the stack bootstrap and CI's pre-flight check (logmon/stack.py).
+from logmon.stack import stack_app  # noqa: E402  (registered here, apart from the commands above)
+
+app.add_typer(stack_app, name="stack")
+
+
 def main() -> None:
     """Entry point: usage problems exit 2 with one line; unexpected failures too, unless LOGMON_DEBUG is set."""
     try:
