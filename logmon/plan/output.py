@@ -68,6 +68,11 @@ def print_table(plan: Plan, stream: TextIO) -> None:
         stream.write("\n".join(lines) + "\n")
     for note in plan.notes:
         stream.write(f"note: {note}\n")
+    if plan.warnings:
+        count = len(plan.warnings)
+        stream.write(f"{count} lint warning{'' if count == 1 else 's'} (the plan goes ahead):\n")
+        for warning in plan.warnings:
+            stream.write(f"  {warning}\n")
 
 
 def _file_name(name: str) -> str:

@@ -47,6 +47,8 @@ class Plan:
     """The data sources the program read, with the provider each went through."""
     settings: dict[str, Any] = field(default_factory=dict)
     """The stack's `logmon:settings` as the program received them."""
+    warnings: list[str] = field(default_factory=list)
+    """What the program logged as warnings (lint findings that do not stop it)."""
 
     def counts(self) -> Counter[str]:
         return Counter(resource.type for resource in self.resources)
@@ -110,7 +112,10 @@ def run_plan(stack: str, project_dir: Path = Path(), organization: Organization 
     )
     if recording.failure is not None:
         raise PlanFailed(_failure_messages(recording))
-    return Plan(stack, launch.project, recording.resources, recording.outputs, notes, recording.invokes, settings)
+    warnings = [message for level, message in recording.log if level == "warning"]
+    return Plan(
+        stack, launch.project, recording.resources, recording.outputs, notes, recording.invokes, settings, warnings
+    )
 
 
 def _settings_hint(text: str | None) -> dict[str, Any]:
@@ -158,6 +163,7 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         ],
         "outputs": plan.outputs,
         "notes": plan.notes,
+        "warnings": plan.warnings,
     }
 
 

@@ -320,8 +320,8 @@ class TestOrganizationOrders:
         organization.write_text("indexes: [main, legacy]\narchives: [x]\n")
         out = tmp_path / "plan.json"
         arguments = ["plan", "--stack", "dev", "--project", str(ROOT), "--organization", str(organization)]
-        code, _, _ = run_logmon([*arguments, "--json", str(out)])
-        assert code == 0
+        code, _, stderr = run_logmon([*arguments, "--json", str(out)])
+        assert code == 0, stderr
         (order,) = [r for r in json.loads(out.read_text())["resources"] if r["type"] == INDEX_ORDER]
         assert order["inputs"]["indexes"] == ["security", "debug", "main", "legacy"]
 
