@@ -147,6 +147,30 @@ class TestProperties:
         assert leaked_cards(text) == [], text[:300]
         assert digits[:12] not in re.sub(r"[ .+-]|%20", "", text)
 
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(
+        method=st.sampled_from(["debug", "info", "warning", "error", "exception", "critical", "msg"]),
+        message=st.one_of(st.none(), st.text(), st.integers(), st.binary()),
+        fields=st.dictionaries(
+            st.text(max_size=20),
+            st.recursive(
+                st.none() | st.booleans() | st.integers() | st.floats() | st.text() | st.binary(),
+                lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                max_leaves=12,
+            ),
+            max_size=8,
+        ),
+    )
+    def test_production_never_raises(
+        self, configure: Configure, method: str, message: Any, fields: dict[str, Any]
+    ) -> None:
+        """Any keywords and values, in production, give exactly one JSON object and no exception."""
+        sink, log = production(configure)
+        getattr(log, method)(message, **fields)
+        raw = sink.raw_lines()
+        assert len(raw) == 1
+        assert isinstance(orjson.loads(raw[0]), dict)
+
 
 class TestRedactionBeforeTruncation:
     def test_a_long_value_cut_inside_a_card_number(self, configure: Configure) -> None:
