@@ -124,7 +124,8 @@ class EventMethods(BoundLoggerBase):
         A caller's own `event` field would be overwritten by the message: strict mode refuses it,
         production moves it to `event_value` and records it, like any reserved key.
         """
-        line = {**self._context, **fields} if self._context else dict(fields)
+        # `fields` is always the call's own `**kwargs` dict (or a copy made here), so it can be the line.
+        line = {**self._context, **fields} if self._context else fields
         if "event" in line or (problems and "schema_violations" in line):
             problems = self._move_aside(line, message, problems, subject)
         if problems:
