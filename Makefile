@@ -8,10 +8,12 @@ STACK  ?= prod
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# paylog is its own distribution in ./paylog; naming both in one install lets it satisfy logmon's
+# dependency on it from this checkout.
+$(VENV)/.installed: pyproject.toml paylog/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e ./paylog -e '.[dev]'
 	touch $@
 
 ## test: the whole suite (the README's test command)

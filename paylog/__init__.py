@@ -10,6 +10,7 @@ It imports structlog and orjson, uses ddtrace only if the process has loaded it,
 Pulumi or the rule engine.
 """
 
+from paylog._version import __version__
 from paylog.catalogue import (
     BASE_FIELDS,
     CATALOGUE,
@@ -44,6 +45,7 @@ __all__ = [
     "PaylogLogger",
     "Settings",
     "Violation",
+    "__version__",
     "configure",
     "correlation_scope",
     "current_settings",

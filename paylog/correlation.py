@@ -1,9 +1,15 @@
 """Request correlation: one ID per request, on every line logged while handling it.
 
 `CorrelationMiddleware` is a pure ASGI middleware. It accepts an incoming `X-Correlation-ID` only when it
-is 1-128 characters of `[A-Za-z0-9._-]` (anything else could inject text into log lines), otherwise
-generates a UUID4, keeps it in a context variable for the duration of the request and echoes it on the
-response. Code outside HTTP (workers, scheduled jobs) opens `correlation_scope()` instead.
+is 1-128 characters of `[A-Za-z0-9._-]` and carries no card number (anything else could inject text or
+card data into log lines; the logger writes the ID unscanned), otherwise generates a UUID4, keeps it in
+a context variable for the duration of the request and echoes it on the response.
+
+When the application raises before it starts its response, the middleware answers a plain 500 that
+carries the header itself (the framework's own error responder sits outside it and never sees the
+header), then re-raises with the ID still bound, so the framework's error handler and the server log
+the failure with `correlation_id`. Code outside HTTP (workers, scheduled jobs) opens
+`correlation_scope()` instead.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ from contextvars import ContextVar
 from typing import Any, Final, TypeGuard
 
 from structlog.typing import EventDict, WrappedLogger
+
+from paylog.redaction import mask_card_numbers
 
 HEADER: Final = "X-Correlation-ID"
 MAX_LENGTH: Final = 128
@@ -40,7 +48,7 @@ def new_correlation_id() -> str:
 
 
 def is_valid_correlation_id(value: object) -> TypeGuard[str]:
-    return isinstance(value, str) and _VALID.fullmatch(value) is not None
+    return isinstance(value, str) and _VALID.fullmatch(value) is not None and mask_card_numbers(value) == value
 
 
 @contextmanager
@@ -65,7 +73,7 @@ def _incoming(scope: Scope, header: bytes) -> str | None:
     for name, value in scope.get("headers") or ():
         if name.lower() == header:
             text = value.decode("latin-1")
-            return text if _VALID.fullmatch(text) else None
+            return text if is_valid_correlation_id(text) else None
     return None
 
 
@@ -90,22 +98,40 @@ class CorrelationMiddleware:
         if isinstance(state, MutableMapping):
             state["correlation_id"] = correlation_id
         token = CORRELATION_ID.set(correlation_id)
-        try:
-            if kind == "http":
-                await self.app(scope, receive, self._echo(send, correlation_id))
-            else:
+        if kind != "http":
+            try:
                 await self.app(scope, receive, send)
-        finally:
-            CORRELATION_ID.reset(token)
-
-    def _echo(self, send: Send, correlation_id: str) -> Send:
+            finally:
+                CORRELATION_ID.reset(token)
+            return
+        started = False
         header = (self._header, correlation_id.encode("latin-1"))
 
         async def send_with_header(message: Message) -> None:
+            nonlocal started
             if message.get("type") == "http.response.start":
+                started = True
                 headers = [(k, v) for k, v in message.get("headers") or () if k.lower() != self._header]
                 headers.append(header)
                 message = {**message, "headers": headers}
             await send(message)
 
-        return send_with_header
+        try:
+            await self.app(scope, receive, send_with_header)
+        except Exception:
+            # The ID stays bound (this task ends with the request), so the outer error handler's line and
+            # the server's traceback carry it.
+            if not started:
+                await _internal_error(send, header)
+            raise
+        CORRELATION_ID.reset(token)
+
+
+async def _internal_error(send: Send, header: tuple[bytes, bytes]) -> None:
+    body = b"Internal Server Error"
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode()), header]
+    try:
+        await send({"type": "http.response.start", "status": 500, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+    except Exception:
+        return  # the client went away; the original error is what matters

@@ -23,10 +23,10 @@ from structlog.processors import EventRenamer, ExceptionRenderer, JSONRenderer, 
 from structlog.stdlib import add_logger_name
 from structlog.typing import EventDict, ExcInfo, Processor, WrappedLogger
 
-from paylog.catalogue import DATADOG_RESERVED_KEYS
+from paylog.catalogue import BASE_FIELDS, CATALOGUE, DATADOG_RESERVED_KEYS
 from paylog.correlation import CORRELATION_ID, add_correlation_id
-from paylog.redaction import Redactor, safe_str
-from paylog.schema import VIOLATIONS, EventSchemaError, Violation
+from paylog.redaction import Redactor, cut_head, preview, safe_str
+from paylog.schema import VIOLATIONS, EventSchemaError, OwnViolations, Violation
 from paylog.settings import Settings
 from paylog.tracing import add_trace_ids
 
@@ -36,46 +36,86 @@ GUARDED_KEYS: Final = DATADOG_RESERVED_KEYS | {
     "version",
     "cluster",
     "error",
-    "dd.trace_id",
-    "dd.span_id",
-    "error.kind",
-    "error.message",
-    "error.stack",
+    "dd",
+    "correlation_id",
+    "schema_violations",
+    "fields_dropped",
 }
-"""Keys only the logger writes. Caller data under them is renamed (production) or rejected (strict)."""
+"""Keys only the logger writes, besides every `dd.*` and `error.*` key (`GUARDED_PREFIXES`).
+
+Caller data under them is refused (strict) or moved aside with a record (production). `event`, the
+message, is guarded where a line is assembled (`paylog.events`).
+"""
+GUARDED_PREFIXES: Final = ("dd.", "error.")
+
+MAX_LINE_BYTES: Final = 256 * 1024
+"""A line is kept below this size. Datadog truncates a log above 1 MB; a quarter of it leaves room."""
 
 _UTC = dt.UTC
 
 
-def _violations(event_dict: EventDict) -> list[str]:
-    existing = event_dict.get("schema_violations")
-    if existing is None:
-        return []
-    if isinstance(existing, list):
-        return existing
-    return [safe_str(existing)]
+def is_guarded(key: str) -> bool:
+    """Whether only the logger may write `key`."""
+    return key in GUARDED_KEYS or key.startswith(GUARDED_PREFIXES)
+
+
+def moved_name(key: str) -> str:
+    """Where production mode moves caller data found under a guarded key (`error` → `error_message`)."""
+    if key == "error":
+        return "error_message"
+    return f"{key.replace('.', '_')}_value"
 
 
 def _rename_target(key: str, event_dict: EventDict) -> str:
-    preferred = "error_message" if key == "error" else f"{key}_value"
-    return preferred if preferred not in event_dict else f"{key}_value_"
+    target = moved_name(key)
+    while target in event_dict:
+        target += "_"
+    return target
+
+
+def own_violations(event_dict: EventDict) -> OwnViolations:
+    """The line's `schema_violations` written by the logger, created (and counted) on first use."""
+    existing = event_dict.get("schema_violations")
+    if type(existing) is OwnViolations:
+        return existing
+    violations = OwnViolations()
+    VIOLATIONS.lines += 1
+    event_dict["schema_violations"] = violations
+    return violations
+
+
+def reserved_key_violation(key: str) -> Violation:
+    return Violation(key, "reserved key", f"only the logger writes it; rename it, e.g. {moved_name(key)}")
 
 
 class ReservedKeyGuard:
     """Keep caller data out of the keys Datadog and this logger own.
 
     `error=<exception>` (a common older style) is taken as `exc_info`. Any other clash raises
-    `EventSchemaError` in strict mode; in production the value moves to `<key>_value` (`error` moves to
-    `error_message`) and a `schema_violations` entry records it.
+    `EventSchemaError` in strict mode; in production the value moves to `moved_name(key)` (`error`
+    moves to `error_message`, dots become underscores) and a `schema_violations` entry records it.
+    The logger's own `schema_violations` (an `OwnViolations`) is the only value allowed under that key.
     """
 
     def __init__(self, *, strict: bool) -> None:
         self._strict = strict
+        self._clean: set[str] = set()
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
-        if GUARDED_KEYS.isdisjoint(event_dict):
+        clean = self._clean
+        if event_dict.keys() <= clean:
             return event_dict
-        clashes = [key for key in event_dict if key in GUARDED_KEYS]
+        clashes = []
+        for key in event_dict:
+            if key in clean:
+                continue
+            if type(key) is str and not is_guarded(key):
+                if len(clean) < 4096:
+                    clean.add(key)
+                continue
+            if key == "schema_violations" and type(event_dict[key]) is OwnViolations:
+                continue
+            clashes.append(key)
         if "error" in clashes and isinstance(event_dict["error"], BaseException):
             error = event_dict.pop("error")
             event_dict.setdefault("exc_info", error)
@@ -85,20 +125,14 @@ class ReservedKeyGuard:
         if self._strict:
             subject = event_dict.get("event_type")
             raise EventSchemaError(
-                subject if isinstance(subject, str) else f"log line {safe_str(event_dict.get('event'))!r}",
-                [
-                    Violation(key, "reserved key", f"only the logger writes it; rename it, e.g. {key}_value")
-                    for key in clashes
-                ],
+                subject if isinstance(subject, str) else f"log line {preview(event_dict.get('event'), 80)}",
+                [reserved_key_violation(safe_str(key)) for key in clashes],
             )
-        violations = _violations(event_dict)
-        if not violations:
-            VIOLATIONS.lines += 1  # an event with catalogue problems was counted already
-        for key in clashes:
-            target = _rename_target(key, event_dict)
+        moved = [(key, _rename_target(safe_str(key), event_dict)) for key in clashes]
+        for key, target in moved:
             event_dict[target] = event_dict.pop(key)
-            violations.append(f"{key}: reserved key, moved to {target}")
-        event_dict["schema_violations"] = violations
+        violations = own_violations(event_dict)
+        violations.extend(f"{key}: reserved key, moved to {target}" for key, target in moved)
         return event_dict
 
 
@@ -116,11 +150,11 @@ class ErrorAttributes:
     """`exc_info` (True, an exception or a tuple) → Datadog's `error.kind`, `error.message`, `error.stack`.
 
     structlog's ExceptionRenderer resolves `exc_info`; this processor flattens its result into the
-    standard attributes. Long stacks keep their end, where the raising frame is.
+    standard attributes. The stack is written whole here; the redactor scans it and then cuts it to its
+    end, where the raising frame is (cutting first could split a card number and hide it from the scan).
     """
 
-    def __init__(self, *, max_stack: int) -> None:
-        self._max_stack = max_stack
+    def __init__(self) -> None:
         self._renderer = ExceptionRenderer(self._format)
 
     def _format(self, exc_info: ExcInfo) -> Any:
@@ -129,9 +163,6 @@ class ErrorAttributes:
             stack = "".join(traceback.format_exception(exc_type, exc, tb))
         except Exception:
             stack = f"{_kind(exc_type)}: <traceback could not be formatted>"
-        if len(stack) > self._max_stack:
-            dropped = len(stack) - self._max_stack
-            stack = f"[{dropped} chars truncated]…{stack[-self._max_stack :]}"
         return _ErrorFields({"error.kind": _kind(exc_type), "error.message": safe_str(exc), "error.stack": stack})
 
     def __call__(self, logger: WrappedLogger, method_name: str, event_dict: EventDict) -> EventDict:
@@ -212,13 +243,52 @@ def _repair(value: Any, depth: int = 0) -> Any:
     return _repair(safe_str(value), depth + 1)
 
 
-def dumps_line(event_dict: Any, **kw: Any) -> bytes:
-    """orjson, and if it refuses the line (lone surrogates, ...), orjson on a repaired copy."""
-    default = kw.get("default", _default)
+def _dumps(value: Any, default: Callable[[Any], Any]) -> bytes:
     try:
-        return orjson.dumps(event_dict, default=default)
+        return orjson.dumps(value, default=default)
     except TypeError:
-        return orjson.dumps(_repair(event_dict), default=default)
+        return orjson.dumps(_repair(value), default=default)
+
+
+_OWN_FIELDS: Final = tuple(f.name for f in BASE_FIELDS)
+
+
+def _bounded(event_dict: dict[str, Any], default: Callable[[Any], Any], size: int) -> bytes:
+    """The line with fields dropped until it fits `MAX_LINE_BYTES`, saying what was dropped.
+
+    The logger's own fields come first, then the event's catalogued fields, then the rest in order.
+    """
+    event_type = event_dict.get("event_type")
+    spec = CATALOGUE.get(event_type) if type(event_type) is str else None
+    first = [*_OWN_FIELDS, *(spec.field_names if spec is not None else ())]
+    order = [key for key in first if key in event_dict]
+    order += [key for key in event_dict if key not in set(order)]
+    budget = MAX_LINE_BYTES - 4096  # room for the record of what was dropped
+    kept: dict[str, Any] = {}
+    dropped: list[str] = []
+    used = 2
+    for key in order:
+        cost = len(_dumps({key: event_dict[key]}, default))
+        if used + cost <= budget:
+            kept[key] = event_dict[key]
+            used += cost - 1
+        else:
+            dropped.append(key)
+    names = [cut_head(safe_str(name), 64) for name in dropped[:20]]
+    kept["fields_dropped"] = {"count": len(dropped), "names": names}
+    violations = OwnViolations(kept.get("schema_violations") or ())
+    violations.append(f"line of {size} bytes is over {MAX_LINE_BYTES}: {len(dropped)} fields dropped")
+    kept["schema_violations"] = violations
+    return _dumps(kept, default)
+
+
+def dumps_line(event_dict: Any, **kw: Any) -> bytes:
+    """orjson (on a repaired copy if it refuses the line), kept below `MAX_LINE_BYTES`."""
+    default = kw.get("default", _default)
+    line = _dumps(event_dict, default)
+    if len(line) > MAX_LINE_BYTES and isinstance(event_dict, dict):
+        return _bounded(event_dict, default, len(line))
+    return line
 
 
 def _encode_text(logger: WrappedLogger, method_name: str, text: Any) -> bytes:
@@ -235,7 +305,7 @@ def build_processors(settings: Settings) -> list[Processor]:
     ]
     if json_output:
         # The console renderer prints exc_info itself, with a readable traceback.
-        chain.append(ErrorAttributes(max_stack=settings.max_string_length - 64))
+        chain.append(ErrorAttributes())
     chain += [
         Redactor(
             email_redaction=settings.email_redaction,
@@ -291,5 +361,5 @@ class FallbackLine:
         if correlation_id is not None:
             line["correlation_id"] = correlation_id
         self._stamp(logger, method_name, line)
-        line["schema_violations"] = [f"line could not be rendered: {type(error).__name__}"]
+        line["schema_violations"] = [f"line could not be rendered: {safe_str(type(error).__name__)}"]
         return dumps_line(line)

@@ -15,6 +15,7 @@ from typing import Any, Final
 import structlog
 
 from paylog.catalogue import CATALOGUE, EventSpec, FieldSpec, FieldType
+from paylog.redaction import preview
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,15 +59,16 @@ class EventSchemaError(ValueError):
         self.event_type = event_type
         self.violations = tuple(violations)
         details = "; ".join(v.describe() for v in self.violations)
-        super().__init__(f"event {event_type!r}: {details}")
+        super().__init__(f"event {preview(event_type, 80)}: {details}")
+
+
+class OwnViolations(list[str]):
+    """`schema_violations` as the logger writes it; a caller's list under that key is moved aside."""
 
 
 def short_repr(value: object, limit: int = 40) -> str:
-    try:
-        text = repr(value)
-    except Exception:
-        text = f"<{type(value).__name__}>"
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """A value quoted in a message: scanned like a logged value first, then cut where no token splits."""
+    return preview(value, limit)
 
 
 def _type_name(value: object) -> str:

@@ -4,8 +4,8 @@ Identity follows Datadog unified service tagging (`DD_SERVICE`, `DD_ENV`, `DD_VE
 the variables our deployments set before it (`ENVIRONMENT`, `APP_VERSION`, `CLUSTER_NAME`).
 
 Mode rule: an explicit `strict=` wins. Otherwise the logger is strict (catalogue violations raise) when
-the resolved env is one of `STRICT_ENVS`, and in production mode (never raises) for every other env,
-including an unknown one.
+the resolved env is one of `STRICT_ENVS` or when no env is set at all (a developer's machine), and in
+production mode (never raises) for every other env. Deployments always set `DD_ENV`.
 """
 
 from __future__ import annotations
@@ -119,7 +119,8 @@ def resolve_settings(
 ) -> Settings:
     """Settings from arguments, then `environ` (default: the process environment), then defaults."""
     environ = os.environ if environ is None else environ
-    resolved_env = env or _first(environ, "DD_ENV", "ENVIRONMENT") or UNKNOWN
+    given_env = env or _first(environ, "DD_ENV", "ENVIRONMENT")
+    resolved_env = given_env or UNKNOWN
     rate = sample_rate if sample_rate is not None else _env_float(environ, "LOG_SAMPLE_RATE")
     anonymize = anonymize_ip if anonymize_ip is not None else _env_bool(environ, "LOG_ANONYMIZE_IP")
     level = (min_level or _first(environ, "LOG_LEVEL") or "info").lower()
@@ -131,7 +132,7 @@ def resolve_settings(
         env=resolved_env,
         version=version or _first(environ, "DD_VERSION", "APP_VERSION") or UNKNOWN,
         cluster=cluster or _first(environ, "DD_CLUSTER_NAME", "CLUSTER_NAME") or UNKNOWN,
-        strict=strict if strict is not None else resolved_env.lower() in STRICT_ENVS,
+        strict=strict if strict is not None else given_env is None or given_env.lower() in STRICT_ENVS,
         min_level="warning" if level == "warn" else level,
         log_format=fmt,  # type: ignore[arg-type]  # checked in __post_init__
         sample_rate=1.0 if rate is None else rate,

@@ -325,11 +325,16 @@ class TestConfiguration:
         assert resolve_settings(env="prod", strict=True, environ={}).strict is True
         assert resolve_settings(env="dev", strict=False, environ={}).strict is False
 
-    def test_unknown_env_is_production(self) -> None:
-        """With no env at all the logger never raises."""
+    def test_no_env_is_strict(self) -> None:
+        """With no env set at all (a local run) the logger is strict; the env tag stays `unknown`."""
         settings = resolve_settings(environ={})
         assert settings.env == "unknown"
-        assert settings.strict is False
+        assert settings.strict is True
+
+    def test_unrecognised_env_is_production(self) -> None:
+        """An env that is set but not a development one (qa, perf, ...) is production mode."""
+        assert resolve_settings(environ={"DD_ENV": "qa"}).strict is False
+        assert resolve_settings(environ={"ENVIRONMENT": "prod"}).strict is False
 
     def test_log_format_variable(self) -> None:
         """LOG_FORMAT=console selects the console renderer; any other value means JSON."""
