@@ -48,17 +48,17 @@ LOCK := requirements/deploy.lock
 ## deploy-venv: the program's runtime dependencies only, exactly as locked (hashes checked), no dev tools
 deploy-venv: $(VENV)/.deployed
 
-$(VENV)/.deployed: $(LOCK) pyproject.toml
+$(VENV)/.deployed: $(LOCK) pyproject.toml paylog/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --no-index -e .
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --no-index -e ./paylog -e .
 	touch $@
 
 ## lock: re-resolve the lock from pyproject.toml (keeping pins that still fit); UPGRADE=1 moves every pin
 lock: venv
 	$(BIN)/uv pip compile pyproject.toml requirements/build.in --quiet --generate-hashes \
 		--python-version 3.11 --python-platform x86_64-manylinux_2_28 --index-url https://pypi.org/simple \
-		--custom-compile-command 'make lock' $(if $(UPGRADE),--upgrade) --output-file $(LOCK)
+		--no-emit-package paylog --custom-compile-command 'make lock' $(if $(UPGRADE),--upgrade) --output-file $(LOCK)
 
 ## stack-init: create a stack in the backend once (STACK=dev|staging|prod), see docs/ci.md
 stack-init: venv

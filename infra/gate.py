@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pulumi
 
-from infra.settings import StackSettings, read_settings
 from logmon.diagnostics import Finding, RulesInvalid, Severity
 from logmon.lint import lint_rules
 from logmon.rules.loader import RuleSet, apply_overrides, load_rules
+from logmon.rules.model import Overrides
+from logmon.settings import PROJECT, StackSettings, parse_settings
 
 
 def _report(findings: Sequence[Finding]) -> int:
@@ -34,6 +35,12 @@ def _report(findings: Sequence[Finding]) -> int:
 def _stop(findings: Sequence[Finding], what: str) -> None:
     errors = _report(findings)
     raise pulumi.RunError(f"{what}: {errors} error(s), reported above; no resource was registered")
+
+
+def read_settings(stack: str, project_dir: Path) -> tuple[StackSettings, Overrides]:
+    """The stack's settings from Pulumi's config; the stack file under `project_dir` only places findings."""
+    config = pulumi.Config(PROJECT)
+    return parse_settings(config.get_object("settings"), config.get_object("overrides"), stack, project_dir)
 
 
 def validated_inputs(stack: str, project_dir: Path) -> tuple[StackSettings, RuleSet]:

@@ -134,7 +134,8 @@ def adopt(
     """Write the `pulumi import --file` file for what the org already has (`main`, `logmon:settings.adopt`)."""
     import json
 
-    from logmon.plan.adopt import Adopt, AdoptionInvalid, import_document
+    from logmon.plan.adopt import AdoptionInvalid, import_document
+    from logmon.settings import Adopt
 
     result = _planned("adopt", stack, project)
     try:

@@ -16,7 +16,7 @@ from typing import Final, get_args
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra.settings import DATADOG_SITES, HIGHEST_USER_PRIORITY, AgentResources, StackSettings, Toleration
+from logmon.settings import DATADOG_SITES, HIGHEST_USER_PRIORITY, AgentResources, StackSettings, Toleration
 
 TOKEN: Final = "logmon:kubernetes:DatadogAgent"
 

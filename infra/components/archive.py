@@ -20,8 +20,8 @@ import pulumi_datadog as datadog
 import pulumiverse_time as time
 
 from infra.components.org_order import merged_order
-from infra.settings import PROJECT, ArchiveSettings, StackSettings, partition_of
 from logmon.rules.model import Archive, Retention
+from logmon.settings import PROJECT, ArchiveSettings, StackSettings, partition_of
 
 TOKEN: Final = "logmon:aws:LogArchive"
 

@@ -12,11 +12,11 @@ import pulumi
 import pulumi_datadog as datadog
 
 from infra.components.org_order import merged_order
-from infra.settings import StackSettings
 from logmon.queries import query_text, thresholds
 from logmon.rules import model
 from logmon.rules.loader import RuleSet
 from logmon.search.monitor_query import format_number
+from logmon.settings import StackSettings
 
 TYPE_TOKEN = "logmon:datadog:Logs"
 

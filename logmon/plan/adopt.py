@@ -18,32 +18,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import Field
-
 from logmon.plan.recorder import SECRET_PLACEHOLDER, RecordedResource
 from logmon.plan.runner import Plan
-from logmon.rules.model import RuleModel
+from logmon.settings import Adopt
 
 ALWAYS_ADOPTED_INDEX = "main"
-
-
-class Adopt(RuleModel):
-    """Datadog objects that already exist in the organization and that this stack takes over by import.
-
-    Keys are rule slugs or names; values are the Datadog IDs the provider imports by. The `main` index is
-    always adopted when the rules define it.
-    """
-
-    indexes: list[str] = []
-    """Index names besides `main`."""
-    metrics: list[str] = []
-    """Log-based metric names."""
-    pipelines: dict[str, str] = {}
-    """Pipeline slug → pipeline ID (the last part of the pipeline's URL in Datadog's UI)."""
-    monitors: dict[str, int] = Field(default_factory=dict)
-    """Monitor slug → monitor ID."""
-    archives: dict[str, str] = {}
-    """Archive slug → archive ID."""
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from infra.settings import PROJECT, parse_settings, stack_file
 from logmon.diagnostics import Finding, Location, RulesInvalid, Severity
 from logmon.rules.loader import RuleSet, apply_overrides, display_name
 from logmon.rules.source import LocatedDict, load_yaml_file
 from logmon.ruletest.runnable import rules_findings
+from logmon.settings import PROJECT, parse_settings, stack_file
 
 
 class StackRules:

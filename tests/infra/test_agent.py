@@ -19,10 +19,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from infra.components.agent import TOKEN, DatadogAgent, DatadogAgentArgs
-from infra.settings import StackSettings, parse_settings
 from logmon.diagnostics import RulesInvalid
 from logmon.plan.kubernetes import KUBERNETES_VERSION, manifests, to_yaml, validate
 from logmon.plan.recorder import SECRET_PLACEHOLDER, RecordedResource, Recording, record
+from logmon.settings import StackSettings, parse_settings
 
 API_KEY = "5f1e0c2b9a8d7e6f5a4b3c2d1e0f9a8b"
 IMAGE = "gcr.io/datadoghq/agent:7.81.1"

@@ -23,11 +23,11 @@ from infra.components.archive import (
     archive_policy,
     object_resources,
 )
-from infra.settings import StackSettings
 from logmon import s3lifecycle
 from logmon.plan import aws as plan
 from logmon.plan.recorder import RecordedResource, Recording, record
 from logmon.rules.model import Archive, Retention
+from logmon.settings import StackSettings
 
 ACCOUNT = "123456789012"
 BUCKET = "acme-logmon-archive-prod"

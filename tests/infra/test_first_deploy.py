@@ -17,12 +17,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from infra.components.org_order import merged_order
-from infra.settings import DATADOG_AWS_ACCOUNTS, StackSettings
-from logmon.plan.adopt import Adopt, AdoptionInvalid, import_document
+from logmon.plan.adopt import AdoptionInvalid, import_document
 from logmon.plan.diff import README_DELETE_INDEX, README_PROTECTED, diff, render_text
 from logmon.plan.engine import ProgramLaunch, ProjectUnreadable, engine_environment, read_project, run_program
 from logmon.plan.recorder import Organization, RecordedResource, record
 from logmon.plan.runner import Plan, PlanFailed, plan_document, run_plan
+from logmon.settings import DATADOG_AWS_ACCOUNTS, Adopt, StackSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 STACKS = ("dev", "staging", "prod")

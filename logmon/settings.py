@@ -1,4 +1,4 @@
-"""Stack configuration → typed settings.
+"""Stack configuration → typed settings: what lint, rule tests, the plan and the Pulumi program all read.
 
 Structured settings live under `logmon:settings` in `Pulumi.<stack>.yaml` (Pulumi.yaml's `config:` block
 has no object type) and are read with `require_object`. Overrides of rules live under `logmon:overrides`.
@@ -14,7 +14,6 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from logmon.diagnostics import Finding, Location, RulesInvalid, Severity
-from logmon.plan.adopt import Adopt
 from logmon.rules.model import Overrides, RuleModel
 from logmon.rules.source import LocatedDict, parse_yaml
 from logmon.rules.validation import validate_document
@@ -179,6 +178,25 @@ class KubernetesSettings(RuleModel):
     """A kubeconfig file (absolute or `~/...`); by default `$KUBECONFIG` or `~/.kube/config`."""
 
 
+class Adopt(RuleModel):
+    """Datadog objects that already exist in the organization and that this stack takes over by import.
+
+    Keys are rule slugs or names; values are the Datadog IDs the provider imports by. The `main` index is
+    always adopted when the rules define it.
+    """
+
+    indexes: list[str] = []
+    """Index names besides `main`."""
+    metrics: list[str] = []
+    """Log-based metric names."""
+    pipelines: dict[str, str] = {}
+    """Pipeline slug → pipeline ID (the last part of the pipeline's URL in Datadog's UI)."""
+    monitors: dict[str, int] = Field(default_factory=dict)
+    """Monitor slug → monitor ID."""
+    archives: dict[str, str] = {}
+    """Archive slug → archive ID."""
+
+
 class StackSettings(RuleModel):
     """Everything that differs between dev, staging and prod."""
 
@@ -280,11 +298,3 @@ def _located_config(path: Path) -> dict[str, Any]:
         return {}
     config = document.get("config") if isinstance(document, LocatedDict) else None
     return dict(config) if isinstance(config, LocatedDict) else {}
-
-
-def read_settings(stack: str, project_dir: Path) -> tuple[StackSettings, Overrides]:
-    """The stack's settings from Pulumi's config; the stack file under `project_dir` only places findings."""
-    import pulumi
-
-    config = pulumi.Config(PROJECT)
-    return parse_settings(config.get_object("settings"), config.get_object("overrides"), stack, project_dir)
