@@ -41,16 +41,31 @@ def usage_problem(message: str) -> typer.Exit:
 def lint(
     rules: RulesOption = Path("rules"),
     output_format: Annotated[LintFormat, typer.Option("--format", help="text, github or json.")] = LintFormat.TEXT,
+    stack: Annotated[
+        str | None, typer.Option("--stack", help="Check only this stack's file (default: every Pulumi.<stack>.yaml).")
+    ] = None,
 ) -> None:
-    """Check every rule; exit 1 when any check reports an error."""
+    """Check every rule and every stack file's settings and overrides; exit 1 when any check reports an error."""
     from logmon.lint import lint_directory
     from logmon.lint.report import render
+    from logmon.lint.stacks import lint_stacks, stack_names
 
     if not rules.is_dir():
         raise usage_problem(f"no rules directory at {rules}; pass --rules DIR")
+    project_dir = rules.resolve().parent
+    known = stack_names(project_dir)
+    if stack is not None and stack not in known:
+        raise usage_problem(
+            f"unknown stack '{stack}': no Pulumi.{stack}.yaml beside {rules}; stacks here: {', '.join(known) or 'none'}"
+        )
+    stacks = [stack] if stack is not None else known
     result = lint_directory(rules)
-    sys.stdout.write(render(result.findings, result.files, output_format.value))
-    raise typer.Exit(1 if result.errors else 0)
+    findings = list(result.findings)
+    if result.rules is not None:
+        findings += lint_stacks(result.rules, project_dir, stacks)
+    errors = sum(1 for finding in findings if finding.severity.value == "error")
+    sys.stdout.write(render(findings, result.files + len(stacks), output_format.value))
+    raise typer.Exit(1 if errors else 0)
 
 
 @app.command()
