@@ -14,8 +14,9 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from logmon.diagnostics import Finding, Location, RulesInvalid, Severity
+from logmon.rules.loader import display_name
 from logmon.rules.model import Overrides, RuleModel
-from logmon.rules.source import LocatedDict, parse_yaml
+from logmon.rules.source import LocatedDict, load_yaml_file, parse_yaml
 from logmon.rules.validation import validate_document
 
 PROJECT = "logmon"
@@ -298,3 +299,28 @@ def _located_config(path: Path) -> dict[str, Any]:
         return {}
     config = document.get("config") if isinstance(document, LocatedDict) else None
     return dict(config) if isinstance(config, LocatedDict) else {}
+
+
+def read_stack_file(
+    stack: str, project_dir: Path, check: str = "settings/no-config"
+) -> tuple[StackSettings, Overrides]:
+    """A stack file's settings and overrides, read with their positions; RulesInvalid at its lines otherwise.
+
+    `check` names the finding for a file without a `config:` mapping.
+    """
+    path = stack_file(stack, project_dir)
+    name = display_name(path)
+    document = load_yaml_file(path, name)
+    config = document.get("config") if isinstance(document, LocatedDict) else None
+    if not isinstance(config, LocatedDict):
+        raise RulesInvalid(
+            [
+                Finding(
+                    check,
+                    Severity.ERROR,
+                    Location(name, 1, 1),
+                    "the stack file has no `config:` mapping; Pulumi reads a stack's settings and overrides from it",
+                )
+            ]
+        )
+    return parse_settings(config.get(f"{PROJECT}:settings"), config.get(f"{PROJECT}:overrides"), stack, project_dir)

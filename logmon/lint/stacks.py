@@ -13,11 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from logmon.diagnostics import Finding, Location, RulesInvalid, Severity
+from logmon.diagnostics import Finding, RulesInvalid
 from logmon.lint import lint_rules
 from logmon.rules.loader import RuleSet, apply_overrides, display_name
-from logmon.rules.source import LocatedDict, load_yaml_file
-from logmon.settings import PROJECT, parse_settings, stack_file
+from logmon.settings import read_stack_file, stack_file
 
 STACK_FILE_GLOB = "Pulumi.*.yaml"
 
@@ -48,20 +47,7 @@ def lint_stack(
     path = stack_file(stack, project_dir)
     name = display_name(path)
     try:
-        document = load_yaml_file(path, name)
-        config = document.get("config") if isinstance(document, LocatedDict) else None
-        if not isinstance(config, LocatedDict):
-            return [
-                Finding(
-                    "settings/no-config",
-                    Severity.ERROR,
-                    Location(name, 1, 1),
-                    "the stack file has no `config:` mapping; Pulumi reads a stack's settings from it",
-                )
-            ]
-        settings, overrides = parse_settings(
-            config.get(f"{PROJECT}:settings"), config.get(f"{PROJECT}:overrides"), stack, project_dir
-        )
+        settings, overrides = read_stack_file(stack, project_dir)
         deployed = apply_overrides(rules, overrides)
     except RulesInvalid as invalid:
         return invalid.findings

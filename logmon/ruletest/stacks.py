@@ -7,9 +7,8 @@ from pathlib import Path
 
 from logmon.diagnostics import Finding, Location, RulesInvalid, Severity
 from logmon.rules.loader import RuleSet, apply_overrides, display_name
-from logmon.rules.source import LocatedDict, load_yaml_file
 from logmon.ruletest.runnable import rules_findings
-from logmon.settings import PROJECT, parse_settings, stack_file
+from logmon.settings import read_stack_file, stack_file
 
 
 class StackRules:
@@ -39,20 +38,7 @@ class StackRules:
         if not path.is_file():
             return None
         try:
-            document = load_yaml_file(path, display_name(path))
-            config = document.get("config") if isinstance(document, LocatedDict) else None
-            if not isinstance(config, LocatedDict):
-                return [
-                    Finding(
-                        "ruletest/stack",
-                        Severity.ERROR,
-                        Location(display_name(path), 1, 1),
-                        "the stack file has no `config:` mapping; it cannot supply `logmon:overrides`",
-                    )
-                ]
-            _, overrides = parse_settings(
-                config.get(f"{PROJECT}:settings"), config.get(f"{PROJECT}:overrides"), stack, self.project_dir
-            )
+            _, overrides = read_stack_file(stack, self.project_dir, check="ruletest/stack")
             rules = apply_overrides(self.rules, overrides)
         except RulesInvalid as invalid:
             return invalid.findings

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -23,28 +22,13 @@ from logmon.plan.engine import ProgramLaunch, ProjectUnreadable, engine_environm
 from logmon.plan.recorder import Organization, RecordedResource, record
 from logmon.plan.runner import Plan, PlanFailed, plan_document, run_plan
 from logmon.settings import DATADOG_AWS_ACCOUNTS, Adopt, StackSettings
+from tests.projects import ROOT, STACKS, copy_project, planned
 
-ROOT = Path(__file__).resolve().parents[2]
-STACKS = ("dev", "staging", "prod")
 INDEX = "datadog:index/logsIndex:LogsIndex"
 INDEX_ORDER = "datadog:index/logsIndexOrder:LogsIndexOrder"
 ARCHIVE = "datadog:index/logsArchive:LogsArchive"
 ARCHIVE_ORDER = "datadog:index/logsArchiveOrder:LogsArchiveOrder"
 SLEEP = "time:index/sleep:Sleep"
-
-
-@cache
-def planned(stack: str) -> Plan:
-    return run_plan(stack, ROOT)
-
-
-def copy_project(destination: Path) -> Path:
-    destination.mkdir(parents=True, exist_ok=True)
-    for path in ROOT.glob("Pulumi*.yaml"):
-        shutil.copy(path, destination / path.name)
-    shutil.copytree(ROOT / "rules", destination / "rules")
-    shutil.copytree(ROOT / "infra", destination / "infra", ignore=shutil.ignore_patterns("__pycache__"))
-    return destination
 
 
 def urns(plan: Plan) -> dict[str, str]:

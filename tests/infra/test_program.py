@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import runpy
-import shutil
 from collections import Counter
-from functools import cache
 from pathlib import Path
 
 import pytest
@@ -19,19 +17,13 @@ from logmon.plan.recorder import RecordedResource, record
 from logmon.plan.runner import Plan, PlanFailed, run_plan, stack_config
 from logmon.search import parse
 from logmon.search.monitor_query import parse_monitor_query
+from tests.projects import ROOT, STACKS, copy_project, planned
 
-ROOT = Path(__file__).resolve().parents[2]
-STACKS = ("dev", "staging", "prod")
 MONITOR = "datadog:index/monitor:Monitor"
 INDEX = "datadog:index/logsIndex:LogsIndex"
 BUCKET = "aws:s3/bucket:Bucket"
 LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
 FIVE_MONITORS = {"high_error_rate", "payment_failures", "fraud_blocks", "authentication_failures", "security_incidents"}
-
-
-@cache
-def planned(stack: str) -> Plan:
-    return run_plan(stack, ROOT)
 
 
 def of_type(plan: Plan, type_: str) -> dict[str, RecordedResource]:
@@ -41,14 +33,6 @@ def of_type(plan: Plan, type_: str) -> dict[str, RecordedResource]:
 def log_monitors(plan: Plan) -> dict[str, RecordedResource]:
     """The monitors written in the rules (`log alert`), without the daily-quota event monitors."""
     return {name: m for name, m in of_type(plan, MONITOR).items() if m.inputs["type"] == "log alert"}
-
-
-def copy_project(destination: Path) -> Path:
-    for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml"):
-        shutil.copy(ROOT / name, destination / name)
-    shutil.copytree(ROOT / "rules", destination / "rules")
-    shutil.copytree(ROOT / "infra", destination / "infra", ignore=shutil.ignore_patterns("__pycache__"))
-    return destination
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from infra.components.agent import TOKEN as AGENT_TOKEN
 from logmon.plan.recorder import RecordedResource
-from logmon.plan.runner import Plan, run_plan
+from logmon.plan.runner import Plan
+from tests.projects import STACKS, planned
 
-ROOT = Path(__file__).resolve().parents[2]
-STACKS = ("dev", "staging", "prod")
 BUCKET = "aws:s3/bucket:Bucket"
 OBJECT_LOCK = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
 DAEMONSET = "kubernetes:apps/v1:DaemonSet"
 PRIORITY_CLASS = "kubernetes:scheduling.k8s.io/v1:PriorityClass"
-
-
-@cache
-def planned(stack: str) -> Plan:
-    return run_plan(stack, ROOT)
 
 
 def only(plan: Plan, type_: str) -> RecordedResource:

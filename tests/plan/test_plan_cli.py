@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from functools import cache
 from pathlib import Path
 
@@ -16,9 +15,8 @@ from logmon.plan import aws as aws_artefacts
 from logmon.plan import datadog as datadog_artefacts
 from logmon.plan import kubernetes as kubernetes_artefacts
 from logmon.plan.runner import stack_config
+from tests.projects import ROOT, STACKS, copy_project
 
-ROOT = Path(__file__).resolve().parents[2]
-STACKS = ("dev", "staging", "prod")
 runner = CliRunner()
 
 EXPECTED_COUNTS = {
@@ -38,15 +36,6 @@ EXPECTED_COUNTS = {
     "kubernetes:apps/v1:DaemonSet": 1,
     "kubernetes:core/v1:Secret": 1,
 }
-
-
-def copy_project(destination: Path) -> Path:
-    destination.mkdir(parents=True, exist_ok=True)
-    for path in ROOT.glob("Pulumi*.yaml"):
-        shutil.copy(path, destination / path.name)
-    shutil.copytree(ROOT / "rules", destination / "rules")
-    shutil.copytree(ROOT / "infra", destination / "infra", ignore=shutil.ignore_patterns("__pycache__"))
-    return destination
 
 
 @cache

@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def copy_project(destination: Path) -> Path:
-    destination.mkdir(parents=True, exist_ok=True)
-    for path in ROOT.glob("Pulumi*.yaml"):
-        shutil.copy(path, destination / path.name)
-    shutil.copytree(ROOT / "rules", destination / "rules")
-    shutil.copytree(ROOT / "infra", destination / "infra", ignore=shutil.ignore_patterns("__pycache__"))
-    return destination
+from tests.projects import ROOT, copy_project
 
 
 class TestPlanWarnings:
