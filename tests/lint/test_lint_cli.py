@@ -20,7 +20,8 @@ RunLogmon = Callable[[list[str]], tuple[int, str, str]]
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SHIPPED_RULES = REPOSITORY / "rules"
-SHIPPED_FILE_COUNT = len(list(SHIPPED_RULES.glob("*.yaml")))
+SHIPPED_FILE_COUNT = len(list(SHIPPED_RULES.glob("*.yaml"))) + len(list(SHIPPED_RULES.parent.glob("Pulumi.*.yaml")))
+"""The rules files and the stack files beside them, which lint checks too."""
 LOGMON = Path(sys.executable).parent / "logmon"
 
 WARNINGS_ONLY = """\
