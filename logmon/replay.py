@@ -151,9 +151,8 @@ def render_text(report: dict[str, Any]) -> str:
     if malformed["count"]:
         shown = ", ".join(str(item["line"]) for item in malformed["lines"][:10])
         more = ", …" if malformed["count"] > 10 else ""
-        lines.append(
-            f"{counted(malformed['count'], 'malformed line')} skipped ({'lines' if malformed['count'] != 1 else 'line'} {shown}{more})"
-        )
+        where = "line" if malformed["count"] == 1 else "lines"
+        lines.append(f"{counted(malformed['count'], 'malformed line')} skipped ({where} {shown}{more})")
     lines.append("monitors:")
     for slug, result in report["monitors"].items():
         if result["fired"]:
@@ -177,11 +176,10 @@ def render_text(report: dict[str, Any]) -> str:
     for name, metric in report["metrics"].items():
         if metric["type"] == "count":
             lines.append(f"  {name}: {metric['total']} over {len(metric['groups'])} group(s)")
+        elif metric["count"]:
+            lines.append(
+                f"  {name}: {counted(metric['count'], 'value')}, avg {metric['avg']:.6g}, max {metric['max']:.6g}"
+            )
         else:
-            if metric["count"]:
-                lines.append(
-                    f"  {name}: {counted(metric['count'], 'value')}, avg {metric['avg']:.6g}, max {metric['max']:.6g}"
-                )
-            else:
-                lines.append(f"  {name}: no values")
+            lines.append(f"  {name}: no values")
     return "\n".join(lines) + "\n"
