@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,14 @@ class TestClean:
         """`make clean` removes the `*.egg-info` an editable install leaves behind."""
         result = make("-n", "clean")
         assert "*.egg-info" in result.stdout
+
+
+class TestEditableInstall:
+    def test_packages_are_declared_at_the_root(self) -> None:
+        """pyproject maps the root package dir to `.`, so setuptools installs editable with a plain .pth.
+
+        Without it setuptools (>= 69) picks its import finder and prints "Editable installation ... be careful
+        with folders in your working directory" on every fresh `pip install -e`.
+        """
+        setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+        assert setuptools["package-dir"] == {"": "."}
