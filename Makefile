@@ -47,9 +47,10 @@ plan: venv
 lint-rules: venv
 	$(BIN)/logmon lint
 
-## bench: every benchmark, each printing ratios against its anchor
+## bench: every benchmark, each printing ratios against its anchor; fails naming each one that misses its target
 bench: venv
-	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+	@failed=""; for b in bench/*.py; do $(BIN)/python $$b || failed="$$failed $$b"; done; \
+	if [ -n "$$failed" ]; then echo "make bench: missed a target:$$failed" >&2; exit 1; fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info
