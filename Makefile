@@ -4,9 +4,23 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STACK  ?= prod
 
-.PHONY: venv test check plan lint-rules bench clean deploy-venv lock stack-init
+.PHONY: venv venv-interpreter test check plan lint-rules bench clean deploy-venv lock stack-init
 
-venv: $(VENV)/.installed
+# The interpreter's identity; a venv whose python reports another one was built by a different interpreter.
+IDENTITY := import sys; print(sys.version)
+
+venv: venv-interpreter
+	@$(MAKE) --no-print-directory $(VENV)/.installed
+
+## venv-interpreter: refuse an unsupported $(PYTHON); drop a $(VENV) that another interpreter built
+venv-interpreter:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  echo "make: '$(PYTHON)' is not Python 3.11 or newer, which logmon needs." >&2; \
+	  echo "      Run again with a supported one, e.g. 'make PYTHON=python3.12'; $(VENV) is rebuilt with it." >&2; \
+	  exit 1; }
+	@if [ -e $(VENV) ] && [ "$$($(BIN)/python -c '$(IDENTITY)' 2>/dev/null)" != "$$($(PYTHON) -c '$(IDENTITY)')" ]; then \
+	  echo "make: $(VENV) was built by another Python (or half-built); recreating it with $(PYTHON)" >&2; \
+	  rm -rf $(VENV); fi
 
 # paylog is its own distribution in ./paylog; naming both in one install lets it satisfy logmon's
 # dependency on it from this checkout.
@@ -35,12 +49,13 @@ plan: venv
 lint-rules: venv
 	$(BIN)/logmon lint
 
-## bench: every benchmark, each printing ratios against its anchor
+## bench: every benchmark, each printing ratios against its anchor; fails naming each one that misses its target
 bench: venv
-	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+	@failed=""; for b in bench/*.py; do $(BIN)/python $$b || failed="$$failed $$b"; done; \
+	if [ -n "$$failed" ]; then echo "make bench: missed a target:$$failed" >&2; exit 1; fi
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info paylog/*.egg-info
 
 # --- deploys: the hashed lock, and the stack bootstrap (docs/ci.md) ---------------------------------------------
 LOCK := requirements/deploy.lock

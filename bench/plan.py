@@ -23,6 +23,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 ANCHOR = [sys.executable, "-c", "import pulumi, pulumi_datadog, pulumi_aws, pulumi_kubernetes"]
+MAX_RATIO = 1.3
+"""The prod plan may take this multiple of the bare SDK import."""
+MAX_MS_PER_RESOURCE = 5.0
 SEARCHES = (
     "@event_type:payment_completion @payment_status:failed @currency:{currency}",
     "@event_type:api_request @http.status_code:>=500 service:svc-{n}",
@@ -82,11 +85,20 @@ def main() -> None:
     per_resource = (large - shipped) / (large_count - small_count)
     print(f"import of the four Pulumi SDKs (anchor): {anchor:6.2f} s")
     ratio = shipped / anchor
-    print(f"logmon plan --stack prod ({small_count} resources): {shipped:6.2f} s   ratio {ratio:.2f} (target ≤ 1.5)")
+    print(f"logmon plan --stack prod ({small_count} resources): {shipped:6.2f} s, ratio {ratio:.2f} (≤ {MAX_RATIO})")
     print(f"logmon plan, 1,000 monitors ({large_count} resources): {large:6.2f} s   ratio {large / anchor:.2f}")
     print(
         f"cost of one more resource: {per_resource * 1000:.2f} ms ({per_resource / anchor * 1000:.3f}‰ of the anchor)"
+        f" (target ≤ {MAX_MS_PER_RESOURCE:.0f} ms)"
     )
+    misses = []
+    if ratio > MAX_RATIO:
+        misses.append(f"prod plan / SDK import = {ratio:.2f} (target ≤ {MAX_RATIO})")
+    if per_resource * 1000 > MAX_MS_PER_RESOURCE:
+        misses.append(f"{per_resource * 1000:.2f} ms per additional resource (target ≤ {MAX_MS_PER_RESOURCE:.0f} ms)")
+    for miss in misses:
+        print(f"bench/plan.py MISSED: {miss}", file=sys.stderr)
+    sys.exit(1 if misses else 0)
 
 
 if __name__ == "__main__":

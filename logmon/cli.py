@@ -22,6 +22,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+FLAG = ""
+"""The metavar of on/off options: they take no value, so help shows none (typer would print `<bool>`)."""
+
 RulesOption = Annotated[Path, typer.Option("--rules", help="The rules directory.", file_okay=False, dir_okay=True)]
 
 
@@ -203,7 +206,7 @@ def diff(
     base: Annotated[Path, typer.Argument(help="The base plan (logmon plan --json).", exists=False)],
     head: Annotated[Path, typer.Argument(help="The new plan.")],
     output_format: Annotated[DiffFormat, typer.Option("--format", help="text, markdown or json.")] = DiffFormat.TEXT,
-    exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 1 when the plans differ.")] = False,
+    exit_code: Annotated[bool, typer.Option("--exit-code", help="Exit 1 when the plans differ.", metavar=FLAG)] = False,
 ) -> None:
     """Compare two plans: resources added, removed, changed and replaced, protected deletions first."""
     import orjson
@@ -237,7 +240,8 @@ def rule_tests(
     run: Annotated[str | None, typer.Option("--run", help="Only cases whose id matches this regex.")] = None,
     junit: Annotated[Path | None, typer.Option("--junit", help="Write JUnit XML here.")] = None,
     coverage: Annotated[
-        bool, typer.Option("--coverage", help="List monitors without a firing and a quiet case; gaps fail.")
+        bool,
+        typer.Option("--coverage", help="List monitors without a firing and a quiet case; gaps fail.", metavar=FLAG),
     ] = False,
 ) -> None:
     """Run the rule tests in <rules>/tests: each case's events through the logger, pipelines and monitors."""

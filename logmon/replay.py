@@ -140,20 +140,25 @@ class Replay:
         }
 
 
+def counted(count: int, noun: str) -> str:
+    """`1 alert`, `2 alerts`: a count with its noun in the right number."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def render_text(report: dict[str, Any]) -> str:
     lines = [f"{report['events']} events replayed"]
     malformed = report["malformed"]
     if malformed["count"]:
         shown = ", ".join(str(item["line"]) for item in malformed["lines"][:10])
-        lines.append(
-            f"{malformed['count']} malformed lines skipped (lines {shown}{', …' if malformed['count'] > 10 else ''})"
-        )
+        more = ", …" if malformed["count"] > 10 else ""
+        where = "line" if malformed["count"] == 1 else "lines"
+        lines.append(f"{counted(malformed['count'], 'malformed line')} skipped ({where} {shown}{more})")
     lines.append("monitors:")
     for slug, result in report["monitors"].items():
         if result["fired"]:
             lines.append(
                 f"  {slug}: FIRED at {result['first_alert_at']} (max {result['max_value']:g}, "
-                f"{len(result['alerts'])} alert{'s' if len(result['alerts']) != 1 else ''})"
+                f"{counted(len(result['alerts']), 'alert')})"
             )
             for alert in result["alerts"]:
                 group = ", ".join(f"{k}={v}" for k, v in alert["group"].items()) or "all"
@@ -171,7 +176,10 @@ def render_text(report: dict[str, Any]) -> str:
     for name, metric in report["metrics"].items():
         if metric["type"] == "count":
             lines.append(f"  {name}: {metric['total']} over {len(metric['groups'])} group(s)")
+        elif metric["count"]:
+            lines.append(
+                f"  {name}: {counted(metric['count'], 'value')}, avg {metric['avg']:.6g}, max {metric['max']:.6g}"
+            )
         else:
-            avg = f"{metric['avg']:.6g}" if metric["avg"] is not None else "-"
-            lines.append(f"  {name}: {metric['count']} values, avg {avg}, max {metric['max']}")
+            lines.append(f"  {name}: no values")
     return "\n".join(lines) + "\n"

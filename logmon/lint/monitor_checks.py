@@ -8,11 +8,13 @@ from logmon.diagnostics import Finding, Severity
 from logmon.lint.context import LintContext
 from logmon.lint.query_checks import attribute_problem
 from logmon.lint.registry import check
-from logmon.queries import scale
+from logmon.queries import monitor_query, scale
 from logmon.search import SearchSyntaxError
 from logmon.search.monitor_query import format_number, parse_monitor_query, window_minutes
 
 ABOVE = (">", ">=")
+SINGLE_LOG_ROLLUPS = ("count", "cardinality")
+"""Rollups whose value reaches 1 with one matching log."""
 
 
 @check("monitor/threshold-mismatch", Severity.ERROR, "the number in the query equals the critical threshold")
@@ -65,6 +67,35 @@ def warning_side(context: LintContext) -> Iterator[Finding]:
                 f"(it is {format_number(threshold.warning)})",
                 format_number(threshold.warning),
             )
+
+
+@check(
+    "monitor/single-log-alert",
+    Severity.ERROR,
+    "a count threshold that any single log crosses is declared with `threshold.alert_on_single_log: true`",
+)
+def single_log_alert(context: LintContext) -> Iterator[Finding]:
+    for slug, monitor in context.rules.monitors.items():
+        if monitor.threshold.alert_on_single_log:
+            continue
+        try:
+            query = monitor_query(monitor)
+        except (ValueError, SearchSyntaxError):
+            continue  # reported by query/syntax, monitor/window-range and the model
+        if query.rollup not in SINGLE_LOG_ROLLUPS or not _one_log_crosses(query.comparator, query.threshold):
+            continue
+        yield single_log_alert.finding(
+            monitor.threshold.where("critical"),
+            f"monitor '{slug}' alerts when the {query.rollup} is {query.comparator} "
+            f"{format_number(query.threshold)} in {query.window_text}, so one matching log pages; raise the "
+            "threshold, or set `alert_on_single_log: true` under `threshold` if every single log must alert",
+            format_number(monitor.threshold.critical),
+        )
+
+
+def _one_log_crosses(comparator: str, threshold: float) -> bool:
+    """Whether a count (or cardinality) of 1 already crosses the threshold."""
+    return (comparator == ">" and threshold < 1) or (comparator == ">=" and threshold <= 1)
 
 
 @check("monitor/per-minute-rollup", Severity.ERROR, "per-minute thresholds only make sense for counts")

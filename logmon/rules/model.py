@@ -136,6 +136,8 @@ class Threshold(RuleModel):
     """Warn when the value crosses this (must sit before `critical` in the comparator's direction)."""
     unit: Literal["per_window", "per_minute"] = "per_window"
     """`per_minute` numbers are multiplied by the window's minutes to build the query (count rollups only)."""
+    alert_on_single_log: bool = False
+    """Set true when one matching log must page (e.g. a security incident); otherwise lint refuses such a threshold."""
 
 
 class Notify(RuleModel):

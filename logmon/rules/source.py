@@ -214,8 +214,20 @@ def parse_yaml(text: str, file_name: str) -> Any:
         where = Location(file_name, mark.line + 1, mark.column + 1) if mark else Location(file_name, 1, 1)
         problem = " ".join(part for part in (error.context, error.problem) if part)
         hint = "fix the syntax here"
-        if mark is not None and text[mark.index : mark.index + 1] == "\t":
+        found = text[mark.index : mark.index + 1] if mark is not None else ""
+        if found == "\t":
             hint = "YAML does not allow tabs for indentation; indent with spaces"
+        elif found in RESERVED_INDICATORS and error.problem == "found character that cannot start any token":
+            hint = f"a value starting with '{found}' must be quoted, e.g. search: \"{found}event_type:...\""
+        elif mark is not None and error.problem == "mapping values are not allowed in this context":
+            swallowed = _swallowed_line(text, mark.line)
+            if swallowed is not None:
+                line, column = swallowed
+                where = Location(file_name, line + 1, column + 1)
+                hint = (
+                    "this line has no `key: value` form at its siblings' indentation, so YAML read it as the "
+                    "continuation of the value above; indent it like its siblings and write `key: value`"
+                )
         raise RulesInvalid(
             [Finding("yaml/syntax", Severity.ERROR, where, f"malformed YAML: {problem}; {hint}")]
         ) from None
@@ -253,6 +265,28 @@ def offset_location(file_name: str, text: str, offset: int) -> Location:
     offset = max(0, min(offset, len(text)))
     line_start = text.rfind("\n", 0, offset) + 1
     return Location(file_name, text.count("\n", 0, offset) + 1, offset - line_start + 1)
+
+
+RESERVED_INDICATORS = ("@", "`")
+"""Characters YAML reserves: a plain value cannot start with them."""
+
+
+def _swallowed_line(text: str, problem_line: int) -> tuple[int, int] | None:
+    """(line, column), 0-based, of the first line before `problem_line` that a multi-line plain value took in.
+
+    A line without `key:` that is dedented (or mis-indented) becomes part of the value above it; YAML only
+    notices at the next `key:`, one or more lines later, which is not where the mistake is.
+    """
+    lines = text.split("\n")
+    first = None
+    for number in range(problem_line - 1, -1, -1):
+        stripped = lines[number].strip()
+        if not stripped or stripped.startswith(("#", "- ")) or stripped.endswith(":") or ": " in stripped:
+            break
+        first = number
+    if first is None:
+        return None
+    return first, len(lines[first]) - len(lines[first].lstrip(" "))
 
 
 def _reader_finding(error: yaml.YAMLError, file_name: str, text: str) -> Finding:

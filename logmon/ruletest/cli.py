@@ -15,7 +15,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 """A case failed, or `--coverage` found a monitor without a firing or a quiet case."""
 EXIT_INVALID = 2
-"""Test files (or rules) that cannot be read or are invalid, or bad arguments."""
+"""Test files (or rules) that cannot be read or are invalid, or bad arguments (a `--run` that matches no case)."""
 
 
 def main(
@@ -44,6 +44,9 @@ def main(
             stdout.write(f"logmon test: cannot write {junit}: {error.strerror or error}\n")
             return EXIT_INVALID
     if report.findings:
+        return EXIT_INVALID
+    if run is not None and not report.cases:
+        stdout.write(f"logmon test: no case matched --run {run!r}; a case's id is '<file stem>/<case name>'\n")
         return EXIT_INVALID
     status = EXIT_FAILED if report.failed else EXIT_OK
     if coverage:

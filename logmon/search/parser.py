@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from typing import Final, cast
 
@@ -61,6 +61,15 @@ def parse(text: str) -> Query:
     """Parse Datadog log search syntax. Raises only `SearchSyntaxError`."""
     if not isinstance(text, str):
         raise SearchSyntaxError(f"a query must be text, not {type(text).__name__}", "", 0)
+    return _parse_text(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse_text(text: str) -> Query:
+    """Large rule sets repeat the same searches many times; the AST is immutable, so one parse serves them all.
+
+    Errors are not cached (lru_cache never stores a raised exception), so a bad query is re-explained each time.
+    """
     try:
         tree = _lark().parse(text)
     except UnexpectedInput as error:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +166,42 @@ class TestDeploy:
 
 
 class TestPreCommit:
+    def test_pre_commit_is_a_dev_tool(self) -> None:
+        """`pre-commit install` from the README works after `make venv`: pre-commit is a dev dependency."""
+        project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+        assert any(re.match(r"pre-commit\b", item) for item in project["optional-dependencies"]["dev"])
+
+    def test_config_is_valid_for_pre_commit(self) -> None:
+        """pre-commit itself accepts the hook config."""
+        from pre_commit.clientlib import load_config
+
+        config = load_config(str(ROOT / ".pre-commit-config.yaml"))
+        assert [hook["id"] for repo in config["repos"] for hook in repo["hooks"]]
+
+    def test_every_hook_runs_a_tool_the_venv_has(self) -> None:
+        """Each `.venv/bin/<tool>` a hook runs is installed in the dev venv."""
+        config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+        tools = {
+            match.group(1)
+            for repo in config["repos"]
+            for hook in repo["hooks"]
+            for match in re.finditer(r"\.venv/bin/([\w-]+)", hook["entry"])
+        }
+        assert tools
+        bin_directory = Path(sys.executable).parent
+        assert [tool for tool in sorted(tools) if not (bin_directory / tool).exists()] == []
+
+    def test_file_patterns_match_the_files_they_guard(self) -> None:
+        """Each hook's `files` pattern matches at least one file of the repository."""
+        config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+        tracked = subprocess.run(
+            ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.splitlines()
+        for repo in config["repos"]:
+            for hook in repo["hooks"]:
+                if "files" in hook:
+                    assert any(re.search(hook["files"], path) for path in tracked), hook["id"]
+
     def test_lints_rules_on_commit(self) -> None:
         """pre-commit runs `logmon lint` whenever a rules file changes."""
         config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())

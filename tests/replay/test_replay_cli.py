@@ -45,7 +45,7 @@ class TestReplayCommand:
         result = logmon("replay", str(log_file))
         assert result.exit_code == 0, result.output
         assert "payment_failures: FIRED at 2026-01-05T00:12:00Z" in result.stdout
-        assert "1 malformed lines skipped (lines 101)" in result.stdout
+        assert "1 malformed line skipped (line 101)" in result.stdout
 
     def test_standard_input(self) -> None:
         """`-` reads the lines from standard input."""
@@ -115,3 +115,19 @@ class TestAsAProcess:
         assert b"Traceback" not in completed.stderr
         assert completed.stderr.decode().strip().count("\n") == 0
         assert completed.stderr.startswith(b"logmon: no log file at ")
+
+
+class TestReplayWording:
+    def test_metrics_without_values_say_so(self) -> None:
+        """A distribution metric that saw no value prints `no values`, never `max None`."""
+        result = logmon("replay", "-", stdin=b"{broken\n{broken\n")
+        assert result.exit_code == 0, result.output
+        assert "None" not in result.stdout
+        assert "no values" in result.stdout
+        assert "2 malformed lines skipped (lines 1, 2)" in result.stdout
+
+    def test_one_alert_is_singular(self, log_file: Path) -> None:
+        """Counts of one take the singular noun."""
+        result = logmon("replay", str(log_file))
+        assert "1 alerts" not in result.stdout
+        assert "1 values" not in result.stdout

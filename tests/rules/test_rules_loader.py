@@ -84,7 +84,8 @@ class TestUnknownKeys:
         text = MONITOR.replace("unit: per_minute}", "unit: per_minute, zzz: 1}")
         finding = only(findings(text))
         assert str(finding.location) == at(text, "zzz")
-        assert finding.message == "unknown key 'zzz'; allowed keys: comparator, critical, warning, unit"
+        allowed = "comparator, critical, warning, unit, alert_on_single_log"
+        assert finding.message == f"unknown key 'zzz'; allowed keys: {allowed}"
 
     def test_unknown_key_inside_a_processor(self) -> None:
         """Keys of a processor are checked against that processor type's own fields."""
@@ -574,3 +575,25 @@ class TestTabs:
         (finding,) = raised.value.findings
         assert (finding.check, finding.location.line, finding.location.column) == ("yaml/syntax", 2, 1)
         assert finding.message.endswith("YAML does not allow tabs for indentation; indent with spaces")
+
+
+class TestSyntaxHints:
+    def test_a_dedented_line_is_reported_on_its_own_line(self) -> None:
+        """A line without `key:` that YAML folds into the value above is reported there, not at the next key."""
+        text = "monitors:\n  a:\n    name: x\n  b:\n   name z\n    window: 5m\n"
+        finding = only(findings(text))
+        assert (finding.check, str(finding.location)) == ("yaml/syntax", "rules/monitors.yaml:5:4")
+        assert "indent it like its siblings and write `key: value`" in finding.message
+
+    def test_an_unquoted_attribute_search_says_to_quote_it(self) -> None:
+        """`search: @…` unquoted is a syntax error at the `@` whose hint is to quote the value."""
+        finding = only(findings("monitors:\n  a:\n    name: x\n    search: @event_type:security_incident\n"))
+        assert (finding.check, str(finding.location)) == ("yaml/syntax", "rules/monitors.yaml:4:13")
+        assert "must be quoted" in finding.message
+        assert 'search: "@event_type:' in finding.message
+
+    def test_an_ordinary_error_keeps_the_generic_hint(self) -> None:
+        """Errors the hints do not cover keep the reader's position and `fix the syntax here`."""
+        finding = only(findings("monitors:\n  a: 1\n b: 2\n"))
+        assert str(finding.location) == "rules/monitors.yaml:3:2"
+        assert finding.message.endswith("; fix the syntax here")

@@ -17,10 +17,11 @@ class TestRunSelection:
         assert status == 0
         assert output == "2 passed, 0 failed\n"
 
-    def test_run_matching_nothing_runs_nothing(self) -> None:
-        """A pattern that matches no case runs none and reports zero of each."""
+    def test_run_matching_nothing_fails_and_says_so(self) -> None:
+        """A pattern that matches no case is a bad argument: status 2 and a line saying no case matched."""
         status, output = run_main(SHIPPED_RULES, run="no-such-case")
-        assert (status, output) == (0, "0 passed, 0 failed\n")
+        assert status == 2
+        assert "no case matched --run 'no-such-case'" in output
 
     def test_a_failing_case_makes_the_status_one(self, project_copy: ProjectCopy) -> None:
         """Any failed case exits 1 and is counted in the summary line."""
