@@ -65,7 +65,7 @@ def lint(
     result = lint_directory(rules)
     findings = list(result.findings)
     if result.rules is not None:
-        findings += lint_stacks(result.rules, project_dir, stacks)
+        findings += lint_stacks(result.rules, project_dir, stacks, result.findings)
     errors = sum(1 for finding in findings if finding.severity.value == "error")
     sys.stdout.write(render(findings, result.files + len(stacks), output_format.value))
     raise typer.Exit(1 if errors else 0)

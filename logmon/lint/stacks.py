@@ -8,7 +8,7 @@ pre-commit hook and CI), not first by `logmon plan` or `pulumi preview`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -30,10 +30,11 @@ def lint_stacks(
     rules: RuleSet,
     project_dir: Path,
     stacks: Sequence[str],
+    rules_findings: Iterable[Finding],
     catalogue: Mapping[str, Any] | None = None,
 ) -> list[Finding]:
-    """Findings for each stack that the rules alone do not already report."""
-    reported = {_identity(finding) for finding in lint_rules(rules, catalogue)}
+    """Findings for each stack that the rules alone (`rules_findings`, already reported) do not give."""
+    reported = {_identity(finding) for finding in rules_findings}
     findings: list[Finding] = []
     for stack in stacks:
         findings += [f for f in lint_stack(rules, project_dir, stack, catalogue) if _identity(f) not in reported]
