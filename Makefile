@@ -55,7 +55,7 @@ bench: venv
 	if [ -n "$$failed" ]; then echo "make bench: missed a target:$$failed" >&2; exit 1; fi
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info paylog/*.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info paylog/src/*.egg-info
 
 # --- deploys: the hashed lock, and the stack bootstrap (docs/ci.md) ---------------------------------------------
 LOCK := requirements/deploy.lock

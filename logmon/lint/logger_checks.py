@@ -22,7 +22,7 @@ def _catalogue_location(event: str, field_name: str) -> Location:
 
     source = inspect.getsourcefile(module)
     if source is None:
-        return Location("paylog/catalogue.py", 1, 1)
+        return Location("paylog/src/paylog/catalogue.py", 1, 1)
     path = Path(source)
     display = _display(path)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,11 @@ import paylog
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "paylog"
+
+# What setuptools prints when it falls back to its import finder or finds a layout it dislikes.
+SETUPTOOLS_WARNING = re.compile(r"Setuptools\w*Warning|BuildBackendWarning|editable_wheel|take precedence during imports")
+# The editable root project needs these from the checkout; the rest of the tree is not part of any build.
+PROJECT_FILES = ("pyproject.toml", "README.md", "logmon", "infra", "paylog")
 
 PROBE = """
 import importlib.util, io, json, sys
@@ -71,3 +77,80 @@ class TestDistribution:
         assert report["version"] == paylog.__version__
         assert report["line"]["card"] == "************4242"
         assert report["line"]["service"] == "alone"
+
+
+def editable_install_output(checkout: Path, tmp_path: Path) -> tuple[Path, str]:
+    """Install a checkout's two distributions editable (without their dependencies) into an empty
+    virtualenv, the way `make venv` names them; returns the interpreter and everything pip printed."""
+    target = tmp_path / "venv"
+    venv.create(target, with_pip=False)
+    python = target / "bin" / "python"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-e", "./paylog", "-e", "."],
+        check=False,
+        env=env,
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    return python, output
+
+
+class TestLayout:
+    def test_the_package_sits_in_a_src_layout(self) -> None:
+        """The logger's modules live in paylog/src/paylog; the distribution folder itself is no package."""
+        assert (PACKAGE / "src" / "paylog" / "__init__.py").is_file()
+        assert not (PACKAGE / "__init__.py").exists()
+        setuptools = tomllib.loads((PACKAGE / "pyproject.toml").read_text())["tool"]["setuptools"]
+        assert setuptools["package-dir"] == {"": "src"}
+
+    def test_import_from_the_repository_root_finds_the_real_package(self) -> None:
+        """From the root (where a folder named paylog exists) `import paylog` is the package, not a namespace."""
+        assert paylog.__file__ == str(PACKAGE / "src" / "paylog" / "__init__.py")
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        result = subprocess.run(
+            [sys.executable, "-c", "import paylog; print(paylog.__file__)"],
+            check=True,
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.stdout.strip() == str(PACKAGE / "src" / "paylog" / "__init__.py")
+
+    def test_the_warning_pattern_matches_what_setuptools_prints(self) -> None:
+        """The pattern catches setuptools' editable-install warning and leaves pip's index notices alone."""
+        assert SETUPTOOLS_WARNING.search("editable_wheel.py:354: BuildBackendWarning: Editable installation.")
+        assert SETUPTOOLS_WARNING.search("name as your package as they may take precedence during imports.")
+        assert not SETUPTOOLS_WARNING.search("WARNING: Location 'file:///opt/simple/pip/' is ignored")
+
+    @pytest.mark.slow
+    def test_a_fresh_editable_install_prints_no_setuptools_warning(self, tmp_path: Path) -> None:
+        """`pip install -e ./paylog -e .` into an empty virtualenv prints no setuptools warning, and the
+        installed paths lead to the checkout's packages."""
+        checkout = tmp_path.resolve() / "checkout"
+        ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "build")
+        for name in PROJECT_FILES:
+            source = ROOT / name
+            if source.is_dir():
+                shutil.copytree(source, checkout / name, ignore=ignore)
+            else:
+                checkout.mkdir(exist_ok=True)
+                shutil.copy2(source, checkout / name)
+        python, output = editable_install_output(checkout, tmp_path)
+        assert not [line for line in output.splitlines() if SETUPTOOLS_WARNING.search(line)], output
+        probe = "import importlib.util as u; print(u.find_spec('paylog').origin); print(u.find_spec('logmon').origin)"
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        result = subprocess.run(
+            [str(python), "-c", probe], check=True, env=env, cwd=checkout, capture_output=True, text=True, timeout=60
+        )
+        origins = result.stdout.split()
+        assert origins == [
+            str(checkout / "paylog" / "src" / "paylog" / "__init__.py"),
+            str(checkout / "logmon" / "__init__.py"),
+        ]

@@ -198,5 +198,5 @@ def _unknown_hint(spec: EventSpec, name: str) -> str:
 def unknown_event(event_type: object) -> Violation:
     name = event_type if isinstance(event_type, str) else short_repr(event_type)
     close = difflib.get_close_matches(name, list(CATALOGUE), n=1)
-    hint = f"did you mean {close[0]!r}?" if close else "add it to paylog/catalogue.py or use log.info()"
+    hint = f"did you mean {close[0]!r}?" if close else "add it to paylog/src/paylog/catalogue.py or use log.info()"
     return Violation(None, f"unknown event type {short_repr(event_type)}", hint)
