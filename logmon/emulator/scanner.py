@@ -1,0 +1,192 @@
+"""Datadog's Sensitive Data Scanner on a processed log: the group's filter, each rule's pattern, scope and
+action, and the rule's tags on a log it changed.
+
+As documented (DataDog/documentation `content/en/security/sensitive_data_scanner/setup/telemetry_data.md`,
+`troubleshooting.md`): the message and attribute values are scanned, tags are not, nor are integer, float
+and double values; the platform's reserved attributes (host, service, status, env, the trace and span IDs,
+the date attributes, ...) are never redacted; each match is replaced whole by the replacement string, by
+its hash, or has its first or last N characters masked with `*` (DataDog/dd-sensitive-data-scanner,
+`match_action.rs`: the hash is FarmHash Fingerprint64 of the match, in hexadecimal).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Final
+
+import farmhash
+
+from logmon.emulator.scanner_library import LIBRARY, Validator
+from logmon.logrecord import LogRecord, is_mapping
+from logmon.rules.model import ScannerReplacement, ScannerRule, ScannerScope, SensitiveDataScanner
+
+Step = Callable[[LogRecord], None]
+
+KEYWORD_WINDOW: Final = 30
+"""Characters before a match in which one of the rule's keywords must start (Datadog's default)."""
+PLATFORM_EXCLUDED: Final = frozenset(
+    {
+        "host",
+        "hostname",
+        "syslog.hostname",
+        "service",
+        "status",
+        "env",
+        "dd.trace_id",
+        "trace_id",
+        "dd.span_id",
+        "span_id",
+        "@timestamp",
+        "timestamp",
+        "_timestamp",
+        "Timestamp",
+        "date",
+        "published_date",
+        "syslog.timestamp",
+        "error.fingerprint",
+        "x-datadog-parent-id",
+    }
+)
+"""Attributes the platform needs and the scanner never redacts (the docs' "Excluded namespaces", logs)."""
+_LINK_CHARACTERS: Final = "-_. /"
+
+
+class ScannerRuleInvalid(ValueError):
+    """A custom regex that does not compile."""
+
+
+def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str] | None:
+    """Keywords as one case-insensitive pattern: whole words, with `-`, `_`, `.`, space and `/` between
+    words interchangeable or left out, as Datadog's scanner reads them."""
+    if not keywords:
+        return None
+    alternatives = []
+    for keyword in keywords:
+        text = keyword.strip()
+        parts = []
+        for position, character in enumerate(text):
+            if character in _LINK_CHARACTERS:
+                separator = "[-_. /]"
+                parts.append(separator if position in (0, len(text) - 1) else separator + "?")
+            else:
+                parts.append(re.escape(character))
+        body = "".join(parts)
+        start = r"(?:\b|_)" if text[0].isalnum() else ""
+        end = r"(?:\b|_)" if text[-1].isalnum() else ""
+        alternatives.append(f"{start}{body}{end}")
+    return re.compile("|".join(alternatives), re.IGNORECASE)
+
+
+def _replacer(replacement: ScannerReplacement) -> Callable[[str], str]:
+    kind = replacement.type
+    if kind == "replacement_string":
+        fixed = replacement.replacement_string or ""
+        return lambda _: fixed
+    if kind == "hash":
+        return lambda match: format(farmhash.fingerprint64(match), "x")
+    count = replacement.number_of_chars or 0
+    if kind == "partial_replacement_from_beginning":
+        return lambda match: "*" * min(count, len(match)) + match[count:]
+    return lambda match: match[: max(len(match) - count, 0)] + "*" * min(count, len(match))
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledRule:
+    slug: str
+    name: str
+    pattern: re.Pattern[str]
+    keywords: re.Pattern[str] | None
+    validate: Validator | None
+    scope: ScannerScope
+    replace: Callable[[str], str]
+    tags: tuple[str, ...]
+
+    def redact(self, text: str, path: str) -> str:
+        """The text with every accepted match replaced; the same object when nothing matched."""
+        keyword_in_path = self.keywords is not None and self.keywords.search(path) is not None
+        pieces: list[str] = []
+        last = 0
+        for match in self.pattern.finditer(text):
+            start, end = match.span()
+            if start == end:
+                continue
+            if self.keywords is not None and not keyword_in_path:
+                window = text[max(0, start - KEYWORD_WINDOW) : start]
+                if self.keywords.search(window) is None:
+                    continue
+            found = match.group()
+            if self.validate is not None and not self.validate(found):
+                continue
+            pieces.append(text[last:start])
+            pieces.append(self.replace(found))
+            last = end
+        if not pieces:
+            return text
+        pieces.append(text[last:])
+        return "".join(pieces)
+
+    def __call__(self, record: LogRecord) -> None:
+        changed = False
+        if self.scope.covers("message") and record.message:
+            redacted = self.redact(record.message, "message")
+            if redacted is not record.message:
+                record.message = redacted
+                changed = True
+        for container, key, path, value in list(_string_leaves(record.attributes, "")):
+            if path in PLATFORM_EXCLUDED or not self.scope.covers(path):
+                continue
+            redacted = self.redact(value, path)
+            if redacted is not value:
+                container[key] = redacted
+                changed = True
+        if changed:
+            for tag in self.tags:
+                if tag not in record.tags:
+                    record.tags.append(tag)
+
+
+def _string_leaves(node: Any, path: str) -> Iterator[tuple[Any, Any, str, str]]:
+    """(container, key or index, attribute path, text) for every string value; arrays keep their path."""
+    if is_mapping(node):
+        for key, value in node.items():
+            child = f"{path}.{key}" if path else str(key)
+            if isinstance(value, str):
+                yield node, key, child, value
+            elif isinstance(value, dict | list) or is_mapping(value):
+                yield from _string_leaves(value, child)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            if isinstance(value, str):
+                yield node, index, path, value
+            elif isinstance(value, dict | list) or is_mapping(value):
+                yield from _string_leaves(value, path)
+
+
+def compile_rule(scanner: SensitiveDataScanner, slug: str) -> CompiledRule | None:
+    """One rule as a step; None for a library rule the emulator does not reproduce. ScannerRuleInvalid for
+    a regex that does not compile."""
+    rule: ScannerRule = scanner.rules[slug]
+    validate: Validator | None = None
+    keywords: tuple[str, ...] = ()
+    if rule.library_rule is not None:
+        library = LIBRARY.get(rule.library_rule)
+        if library is None:
+            return None
+        pattern, keywords, validate = library.pattern, library.keywords, library.validate
+    else:
+        try:
+            pattern = re.compile(rule.regex or "")
+        except re.error as error:
+            raise ScannerRuleInvalid(f"sensitive data rule '{slug}': the regex does not compile: {error}") from None
+    return CompiledRule(
+        slug,
+        rule.name,
+        pattern,
+        _keyword_pattern(keywords),
+        validate,
+        scanner.scope(slug),
+        _replacer(rule.replacement),
+        tuple(tag.lower() for tag in rule.tags),
+    )
