@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Annotated
 
 import typer

@@ -15,7 +15,7 @@ from typing import Any
 
 from logmon.emulator.preprocess import preprocess
 from logmon.emulator.processors import Predicate, Step, UnsupportedExpression, compile_processor
-from logmon.emulator.scanner import ScannerRuleInvalid, compile_rule
+from logmon.emulator.scanner import ScannerGroup, ScannerRuleInvalid, compile_rule
 from logmon.emulator.trace import StepLabel, TraceEntry, traced
 from logmon.logrecord import MISSING, RESERVED_ATTRIBUTES, LogRecord
 from logmon.rules.loader import RuleSet
@@ -138,23 +138,24 @@ class Emulator:
         self._tag_fields = tuple(tag_fields.items())
         self._stages: list[tuple[Predicate, list[Step]]] = []
         """Pipelines in order, then the scanner group: what every log goes through."""
-        self._labels: list[list[StepLabel]] = []
-        """What each stage's steps are, for traces; kept apart so the untraced loop stays plain."""
+        self._traced: list[tuple[Predicate, list[tuple[StepLabel, Step]]]] = []
+        """The same steps with what each one is, for traces; the scanner group there runs rule by rule."""
         for slug, pipeline in rules.pipelines.items():
             if not pipeline.enabled:
                 continue
-            steps, labels = [], []
+            labelled = []
             for position, processor in enumerate(pipeline.processors, start=1):
                 step = _compiled(processor, compile_filter, lenient)
                 if step is not None:
-                    steps.append(step)
-                    labels.append(StepLabel("pipeline", slug, position, processor.type, processor.name or None))
-            self._stages.append((compile_filter(pipeline.filter), steps))
-            self._labels.append(labels)
+                    label = StepLabel("pipeline", slug, position, processor.type, processor.name or None)
+                    labelled.append((label, step))
+            matches = compile_filter(pipeline.filter)
+            self._stages.append((matches, [step for _, step in labelled]))
+            self._traced.append((matches, labelled))
         scanner = rules.sensitive_data
         if scanner is not None:
-            steps, labels = [], []
-            for slug, rule in scanner.rules.items():
+            compiled_rules = []
+            for slug in scanner.rules:
                 try:
                     compiled = compile_rule(scanner, slug)
                 except ScannerRuleInvalid:
@@ -162,10 +163,18 @@ class Emulator:
                         continue
                     raise
                 if compiled is not None:
-                    steps.append(compiled)
-                    labels.append(StepLabel("scanner", None, slug, "sensitive_data_rule", rule.name))
-            self._stages.append((compile_filter(scanner.filter), steps))
-            self._labels.append(labels)
+                    compiled_rules.append(compiled)
+            matches = compile_filter(scanner.filter)
+            self._stages.append((matches, [ScannerGroup(compiled_rules)]))
+            self._traced.append(
+                (
+                    matches,
+                    [
+                        (StepLabel("scanner", None, rule.slug, "sensitive_data_rule", rule.name), rule)
+                        for rule in compiled_rules
+                    ],
+                )
+            )
         self._indexes = [
             _CompiledIndex(
                 name,
@@ -202,13 +211,8 @@ class Emulator:
         """`process`, with what preprocessing and each processor or scanner rule changed, in order."""
         return traced(
             raw,
-            lambda document: preprocess(
-                document, tags=self.agent_tags(document), source=self._source, host=self._host
-            ),
-            [
-                (matches, list(zip(labels, steps, strict=True)))
-                for (matches, steps), labels in zip(self._stages, self._labels, strict=True)
-            ],
+            lambda document: preprocess(document, tags=self.agent_tags(document), source=self._source, host=self._host),
+            self._traced,
         )
 
     def route(self, record: LogRecord) -> IndexDecision:

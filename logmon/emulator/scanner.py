@@ -127,15 +127,20 @@ class CompiledRule:
         pieces.append(text[last:])
         return "".join(pieces)
 
+    def covers(self, path: str) -> bool:
+        """Whether the rule scans the attribute at `path`: in its scope and not one the platform protects."""
+        return path not in PLATFORM_EXCLUDED and self.scope.covers(path)
+
     def __call__(self, record: LogRecord) -> None:
+        """This rule alone over the whole log (traces run rules one by one; `ScannerGroup` runs them all)."""
         changed = False
         if self.scope.covers("message") and record.message:
             redacted = self.redact(record.message, "message")
             if redacted is not record.message:
                 record.message = redacted
                 changed = True
-        for container, key, path, value in list(_string_leaves(record.attributes, "")):
-            if path in PLATFORM_EXCLUDED or not self.scope.covers(path):
+        for container, key, path, value in _string_leaves(record.attributes, ""):
+            if not self.covers(path):
                 continue
             redacted = self.redact(value, path)
             if redacted is not value:
@@ -145,6 +150,64 @@ class CompiledRule:
             for tag in self.tags:
                 if tag not in record.tags:
                     record.tags.append(tag)
+
+
+def _any_of(patterns: list[re.Pattern[str]]) -> re.Pattern[str]:
+    """One pattern finding whatever any of them finds; the empty pattern (which finds something in every
+    string) when they cannot be joined (a custom regex with inline global flags, say)."""
+    try:
+        return re.compile("|".join(f"(?:{pattern.pattern})" for pattern in patterns))
+    except re.error:
+        return re.compile("")
+
+
+class ScannerGroup:
+    """Every rule of the group in one pass over the log: each string is first searched with all the rules'
+    patterns at once, and only a string that one of them finds goes through the rules one by one, in order.
+    The result is the one the rules give applied one after another (`CompiledRule.__call__`)."""
+
+    def __init__(self, rules: list[CompiledRule]) -> None:
+        self.rules = rules
+        self._any = _any_of([rule.pattern for rule in rules]) if rules else None
+        self._covers: dict[str, tuple[CompiledRule, ...]] = {}
+
+    def _rules_for(self, path: str) -> tuple[CompiledRule, ...]:
+        rules = self._covers.get(path)
+        if rules is None:
+            rules = tuple(rule for rule in self.rules if rule.covers(path))
+            if len(self._covers) < 4096:
+                self._covers[path] = rules
+        return rules
+
+    def __call__(self, record: LogRecord) -> None:
+        search = self._any
+        if search is None:
+            return
+        changed: set[str] = set()
+        message = record.message
+        if message and search.search(message) is not None:
+            for rule in self.rules:
+                if rule.scope.covers("message"):
+                    redacted = rule.redact(message, "message")
+                    if redacted is not message:
+                        message = redacted
+                        changed.add(rule.slug)
+            record.message = message
+        for container, key, path, value in _string_leaves(record.attributes, ""):
+            if search.search(value) is None:
+                continue
+            for rule in self._rules_for(path):
+                redacted = rule.redact(value, path)
+                if redacted is not value:
+                    value = redacted
+                    changed.add(rule.slug)
+            container[key] = value
+        if changed:
+            for rule in self.rules:
+                if rule.slug in changed:
+                    for tag in rule.tags:
+                        if tag not in record.tags:
+                            record.tags.append(tag)
 
 
 def _string_leaves(node: Any, path: str) -> Iterator[tuple[Any, Any, str, str]]:

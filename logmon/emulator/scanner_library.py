@@ -66,11 +66,7 @@ def _amex(digits: str) -> bool:
 
 
 def _discover(digits: str) -> bool:
-    return (
-        digits.startswith(("6011", "65"))
-        or 644 <= int(digits[:3]) <= 649
-        or 622126 <= int(digits[:6]) <= 622925
-    )
+    return digits.startswith(("6011", "65")) or 644 <= int(digits[:3]) <= 649 or 622126 <= int(digits[:6]) <= 622925
 
 
 def _layout(*groups: int) -> re.Pattern[str]:
@@ -118,9 +114,7 @@ LIBRARY: Final[Mapping[str, LibraryRule]] = {
     "MasterCard Scanner (1x16 digits)": LibraryRule(_layout(16), _MASTERCARD_KEYWORDS, _card(_mastercard)),
     "American Express Card Scanner (1x15 digits)": LibraryRule(_layout(15), _AMEX_KEYWORDS, _card(_amex)),
     "American Express Card Scanner (4+6+5 digits)": LibraryRule(_layout(4, 6, 5), _AMEX_KEYWORDS, _card(_amex)),
-    "American Express Card Scanner (4+4+4+3 digits)": LibraryRule(
-        _layout(4, 4, 4, 3), _AMEX_KEYWORDS, _card(_amex)
-    ),
+    "American Express Card Scanner (4+4+4+3 digits)": LibraryRule(_layout(4, 4, 4, 3), _AMEX_KEYWORDS, _card(_amex)),
     "American Express Card Scanner (8+7 digits)": LibraryRule(_layout(8, 7), _AMEX_KEYWORDS, _card(_amex)),
     "Discover Card Scanner (4x4 digits)": LibraryRule(_layout(4, 4, 4, 4), _DISCOVER_KEYWORDS, _card(_discover)),
     "Discover Card Scanner (2x8 digits)": LibraryRule(_layout(8, 8), _DISCOVER_KEYWORDS, _card(_discover)),

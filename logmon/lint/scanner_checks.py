@@ -1,4 +1,5 @@
-"""Sensitive Data Scanner: rules that leave the identifiers correlating logs with traces intact, and the\nattributes monitors, metrics and facets read; library rules the emulator cannot reproduce."""
+"""Sensitive Data Scanner: rules that leave the identifiers correlating logs with traces intact, and the
+attributes monitors, metrics and facets read; library rules the emulator cannot reproduce."""
 
 from __future__ import annotations
 

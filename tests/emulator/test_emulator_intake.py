@@ -60,7 +60,9 @@ class TestIntakeFields:
             """
         )
         emulator = Emulator(rules, source="", tag_fields={})
-        assert emulator.process({"message": "x", "ddsource": "nginx", "ddtags": "env:prod"}).attributes == {"kind": "web"}
+        assert emulator.process({"message": "x", "ddsource": "nginx", "ddtags": "env:prod"}).attributes == {
+            "kind": "web"
+        }
         assert emulator.process({"message": "x", "ddtags": "env:prod"}).attributes == {}
 
 

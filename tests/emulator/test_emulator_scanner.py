@@ -3,6 +3,7 @@ each rule's scope, action and tags, and Datadog's library card rules reproduced 
 
 from __future__ import annotations
 
+import copy
 import textwrap
 from typing import Any
 
@@ -110,14 +111,20 @@ class TestWhatIsScanned:
 
     def test_group_excluded_namespaces_are_skipped(self) -> None:
         """An attribute under the group's `excluded_namespaces` is not scanned."""
-        log = processed(scanner_rules(EMAIL_RULE, excluded="[contact]"), {"contact": {"mail": "a@b.com"}, "n": "a@b.com"})
+        log = processed(
+            scanner_rules(EMAIL_RULE, excluded="[contact]"), {"contact": {"mail": "a@b.com"}, "n": "a@b.com"}
+        )
         assert log.attributes == {"contact": {"mail": "a@b.com"}, "n": "[email]"}
 
     def test_rule_namespaces_limit_the_scan(self) -> None:
         """A rule with `namespaces` scans only those attributes, not the message."""
         emulator = scanner_rules(EMAIL_RULE + "  namespaces: [usr]")
         log = processed(emulator, {"message": "a@b.com", "usr": {"mail": "a@b.com"}, "other": "a@b.com"})
-        assert (log.message, log.attributes["usr"]["mail"], log.attributes["other"]) == ("a@b.com", "[email]", "a@b.com")
+        assert (log.message, log.attributes["usr"]["mail"], log.attributes["other"]) == (
+            "a@b.com",
+            "[email]",
+            "a@b.com",
+        )
 
     def test_the_group_filter_selects_the_logs(self) -> None:
         """Logs outside the scanning group's filter are left alone."""
@@ -153,7 +160,8 @@ class TestWhatIsScanned:
 
 
 def visa_rule(name: str) -> str:
-    return f'card:\n  name: cards\n  library_rule: "{name}"\n  replacement: {{type: replacement_string, replacement_string: "[card]"}}'
+    replacement = '{type: replacement_string, replacement_string: "[card]"}'
+    return f'card:\n  name: cards\n  library_rule: "{name}"\n  replacement: {replacement}'
 
 
 class TestLibraryCardRules:
@@ -235,3 +243,35 @@ class TestShippedScanner:
         assert log.attributes["body"] == "card [card number]"
         assert log.attributes["dd"] == {"trace_id": "5227843308065000149", "span_id": "4039245873091624871"}
         assert "sensitive_data:card_number" in log.tags
+
+
+class TestGroupInOnePass:
+    """The untraced path runs the whole group in one pass; it must equal the rules applied one by one."""
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        st.dictionaries(
+            st.sampled_from(["note", "card", "mail", "n"]),
+            st.one_of(
+                st.sampled_from([f"card {VISA}", "jane@example.com", "x 1234 y", "plain", "card 4111111111111111"]),
+                st.integers(),
+                st.text(max_size=20),
+            ),
+            max_size=4,
+        ),
+        st.sampled_from(["", "pay card 4111 1111 1111 1111 by jane@example.com"]),
+    )
+    def test_one_pass_equals_rule_by_rule(self, attributes: dict[str, Any], message: str) -> None:
+        """For any log, `process` (one pass) and `process_traced` (rule by rule) store the same log."""
+        emulator = Emulator(shipped_rules())
+        raw = {"message": message, "logger": "payments.api", **attributes}
+        plain = emulator.process(copy.deepcopy(raw))
+        traced, _ = emulator.process_traced(copy.deepcopy(raw))
+        assert (plain.message, plain.attributes, plain.tags) == (traced.message, traced.attributes, traced.tags)
+
+    def test_rules_that_cannot_be_joined_still_run(self) -> None:
+        """A regex with a global inline flag cannot join the others; the group still applies every rule."""
+        emulator = scanner_rules(EMAIL_RULE + "upper:\n  name: u\n  regex: '(?i)secret'\n  replacement: {type: hash}")
+        log = processed(emulator, {"message": "SECRET jane@example.com"})
+        assert "SECRET" not in log.message
+        assert "[email]" in log.message

@@ -47,7 +47,10 @@ class TestTrace:
             ("pipeline", "second", 1),
             ("scanner", None, "numbers"),
         ]
-        assert trace[1].changes == {"@user": {"before": "42", "after": None}, "@usr.id": {"before": None, "after": "42"}}
+        assert trace[1].changes == {
+            "@user": {"before": "42", "after": None},
+            "@usr.id": {"before": None, "after": "42"},
+        }
         assert trace[1].label.name == "Move user"
         assert trace[2].changes == {"status": {"before": "info", "after": "error"}}
         assert trace[4].changes == {"message": {"before": "pin 1234", "after": "pin [n]"}}
@@ -76,5 +79,3 @@ class TestTrace:
         _, trace = Emulator(rules_from_yaml(RULES)).process_traced(dict(LINE))
         assert set(trace[1].to_json()) == {"step", "pipeline", "processor", "type", "name", "changes"}
         assert trace[1].to_json()["type"] == "attribute_remapper"
-
-

@@ -71,7 +71,8 @@ class TestOutput:
             "warning",
         )
         assert document["tags"] == ["env:prod", "team:edge"]
-        assert "ddsource" not in document["attributes"] and "ddtags" not in document["attributes"]
+        assert "ddsource" not in document["attributes"]
+        assert "ddtags" not in document["attributes"]
 
     def test_pipelines_and_scanner_shape_the_attributes(self) -> None:
         """A paylog line leaves with the pipeline's nested attributes and the leaked card number redacted."""
@@ -93,7 +94,8 @@ class TestOutput:
         routine = [{"message": f"routine {n}", "service": "sidecar"} for n in range(30)]
         documents = outputs(process(stdin=lines(*routine)))
         dropped = [d for d in documents if d["excluded_by"] is not None]
-        assert dropped and all(d["excluded_by"] == "sample-routine-uncorrelated" and d["index"] is None for d in dropped)
+        assert dropped
+        assert all(d["excluded_by"] == "sample-routine-uncorrelated" and d["index"] is None for d in dropped)
         assert all(d["index"] == "main" for d in documents if d["excluded_by"] is None)
         dev = outputs(process("--stack", "dev", stdin=lines(*routine)))
         assert all(d["excluded_by"] is None and d["index"] == "main" for d in dev)
@@ -105,7 +107,8 @@ class TestOutput:
         assert isinstance(trace, list)
         assert trace[0]["step"] == "preprocessing"
         remap = next(entry for entry in trace if entry.get("name") == "Logger name")
-        assert remap["pipeline"] == "paylog" and remap["type"] == "attribute_remapper"
+        assert remap["pipeline"] == "paylog"
+        assert remap["type"] == "attribute_remapper"
         assert remap["changes"]["@logger.name"] == {"before": None, "after": "payments.api"}
         scanner = [entry for entry in trace if entry["step"] == "scanner"]
         assert [entry["processor"] for entry in scanner] == ["visa_card_4x4"]
@@ -125,21 +128,25 @@ class TestBadInput:
         documents = outputs(result)
         assert [d.get("line") for d in documents] == [None, 2, 4, None]
         assert documents[2]["error"] == "expected a JSON object, got an array"
-        assert "-:2: not JSON" in result.stderr and "-:4:" in result.stderr
+        assert "-:2: not JSON" in result.stderr
+        assert "-:4:" in result.stderr
         assert "Traceback" not in result.output
 
     def test_unknown_stack_is_a_usage_problem(self) -> None:
         """`--stack` naming no stack file exits 2 and lists the stacks there are."""
         result = process("--stack", "nowhere", stdin=b"")
         assert result.exit_code == 2
-        assert "unknown stack 'nowhere'" in result.stderr and "dev" in result.stderr
+        assert "unknown stack 'nowhere'" in result.stderr
+        assert "dev" in result.stderr
 
     def test_missing_file_and_rules_directory(self, tmp_path: Path) -> None:
         """A missing log file or rules directory exits 2 with one line."""
         missing = CliRunner().invoke(app, ["process", "--rules", str(SHIPPED_RULES), str(tmp_path / "none.ndjson")])
-        assert missing.exit_code == 2 and "no log file" in missing.stderr
+        assert missing.exit_code == 2
+        assert "no log file" in missing.stderr
         no_rules = CliRunner().invoke(app, ["process", "--rules", str(tmp_path / "rules"), "-"], input=b"")
-        assert no_rules.exit_code == 2 and "no rules directory" in no_rules.stderr
+        assert no_rules.exit_code == 2
+        assert "no rules directory" in no_rules.stderr
 
     def test_rules_that_cannot_run_are_reported_at_their_line(self, tmp_path: Path) -> None:
         """A pipeline filter that does not parse stops the run with a finding at its file:line, exit 1."""
@@ -158,7 +165,8 @@ class TestBadInput:
         if isinstance(result, dict):
             assert list(result) == list(PROCESSED_KEYS)
         else:
-            assert result.line == 7 and result.reason
+            assert result.line == 7
+            assert result.reason
 
 
 EMULATOR = intake_emulator(load_rules(SHIPPED_RULES))
@@ -188,5 +196,6 @@ class TestCommand:
             cwd=REPOSITORY,
         )
         assert completed.returncode == 1
-        assert b"-:2: not JSON" in completed.stderr and b"Traceback" not in completed.stderr
+        assert b"-:2: not JSON" in completed.stderr
+        assert b"Traceback" not in completed.stderr
         assert len(completed.stdout.splitlines()) == 2
