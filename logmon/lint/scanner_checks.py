@@ -117,8 +117,8 @@ def redacts_relied_on(context: LintContext) -> Iterator[Finding]:
         return
     redacted = _redacted_by_rule(context)
     readers: dict[str, list[str]] = {}
-    for path, who in _relied_on(context):
-        readers.setdefault(path, []).append(who)
+    for path, reader in _relied_on(context):
+        readers.setdefault(path, []).append(reader)
     for slug, rule in scanner.rules.items():
         changed = redacted.get(slug, {})
         for path, who in readers.items():
