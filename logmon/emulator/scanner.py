@@ -11,6 +11,7 @@ its hash, or has its first or last N characters masked with `*` (DataDog/dd-sens
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -102,6 +103,14 @@ class CompiledRule:
     scope: ScannerScope
     replace: Callable[[str], str]
     tags: tuple[str, ...]
+    required: str = ""
+    """Characters every match contains: a text lacking one cannot match (a fast test before the regex)."""
+    gate: re.Pattern[str] | None = None
+    """A cheap search the text must pass first (shared by rules with the same gate)."""
+
+    def may_match(self, text: str) -> bool:
+        """False when the text surely holds no match, without running the pattern."""
+        return all(character in text for character in self.required)
 
     def redact(self, text: str, path: str) -> str:
         """The text with every accepted match replaced; the same object when nothing matched."""
@@ -152,56 +161,74 @@ class CompiledRule:
                     record.tags.append(tag)
 
 
-def _any_of(patterns: list[re.Pattern[str]]) -> re.Pattern[str]:
-    """One pattern finding whatever any of them finds; the empty pattern (which finds something in every
-    string) when they cannot be joined (a custom regex with inline global flags, say)."""
-    try:
-        return re.compile("|".join(f"(?:{pattern.pattern})" for pattern in patterns))
-    except re.error:
-        return re.compile("")
-
-
 class ScannerGroup:
-    """Every rule of the group in one pass over the log: each string is first searched with all the rules'
-    patterns at once, and only a string that one of them finds goes through the rules one by one, in order.
-    The result is the one the rules give applied one after another (`CompiledRule.__call__`)."""
+    """Every rule of the group in one pass over the log. Per attribute path, the rules that cover it and one
+    search joining their cheap tests (a gate, or a character every match holds) pick out the few strings
+    worth scanning; those go through the rules one after another, as `CompiledRule.__call__` (which
+    `process_traced` runs) applies them."""
 
     def __init__(self, rules: list[CompiledRule]) -> None:
         self.rules = rules
-        self._any = _any_of([rule.pattern for rule in rules]) if rules else None
-        self._covers: dict[str, tuple[CompiledRule, ...]] = {}
+        self._plans: dict[str, tuple[tuple[CompiledRule, ...], re.Pattern[str] | None]] = {}
 
-    def _rules_for(self, path: str) -> tuple[CompiledRule, ...]:
-        rules = self._covers.get(path)
-        if rules is None:
+    def _plan(self, path: str) -> tuple[tuple[CompiledRule, ...], re.Pattern[str] | None]:
+        """The rules covering `path`, and a search that finds nothing in a text none of them can match
+        (None: every text must be scanned)."""
+        plan = self._plans.get(path)
+        if plan is None:
             rules = tuple(rule for rule in self.rules if rule.covers(path))
-            if len(self._covers) < 4096:
-                self._covers[path] = rules
-        return rules
+            tests = []
+            for rule in rules:
+                if rule.gate is not None:
+                    tests.append(rule.gate.pattern)
+                elif rule.required:
+                    tests.append(re.escape(rule.required[0]))
+                else:
+                    tests = []
+                    break
+            search = re.compile("|".join(dict.fromkeys(tests))) if tests else None
+            plan = (rules, search)
+            if len(self._plans) < 4096:
+                self._plans[path] = plan
+        return plan
+
+    @staticmethod
+    def _scan(text: str, path: str, rules: tuple[CompiledRule, ...], changed: set[str]) -> str:
+        gates: dict[int, bool] = {}
+        for rule in rules:
+            if not rule.may_match(text):
+                continue
+            gate = rule.gate
+            if gate is not None:
+                passed = gates.get(id(gate))
+                if passed is None:
+                    passed = gates[id(gate)] = gate.search(text) is not None
+                if not passed:
+                    continue
+            redacted = rule.redact(text, path)
+            if redacted is not text:
+                text = redacted
+                changed.add(rule.slug)
+                gates.clear()
+        return text
 
     def __call__(self, record: LogRecord) -> None:
-        search = self._any
-        if search is None:
+        if not self.rules:
             return
         changed: set[str] = set()
+        plans = self._plans
         message = record.message
-        if message and search.search(message) is not None:
-            for rule in self.rules:
-                if rule.scope.covers("message"):
-                    redacted = rule.redact(message, "message")
-                    if redacted is not message:
-                        message = redacted
-                        changed.add(rule.slug)
-            record.message = message
+        if message:
+            rules, search = plans.get("message") or self._plan("message")
+            if rules and (search is None or search.search(message) is not None):
+                record.message = self._scan(message, "message", rules, changed)
         for container, key, path, value in _string_leaves(record.attributes, ""):
-            if search.search(value) is None:
+            rules, search = plans.get(path) or self._plan(path)
+            if not rules or (search is not None and search.search(value) is None):
                 continue
-            for rule in self._rules_for(path):
-                redacted = rule.redact(value, path)
-                if redacted is not value:
-                    value = redacted
-                    changed.add(rule.slug)
-            container[key] = value
+            redacted = self._scan(value, path, rules, changed)
+            if redacted is not value:
+                container[key] = redacted
         if changed:
             for rule in self.rules:
                 if rule.slug in changed:
@@ -232,12 +259,13 @@ def compile_rule(scanner: SensitiveDataScanner, slug: str) -> CompiledRule | Non
     a regex that does not compile."""
     rule: ScannerRule = scanner.rules[slug]
     validate: Validator | None = None
+    gate: re.Pattern[str] | None = None
     keywords: tuple[str, ...] = ()
     if rule.library_rule is not None:
         library = LIBRARY.get(rule.library_rule)
         if library is None:
             return None
-        pattern, keywords, validate = library.pattern, library.keywords, library.validate
+        pattern, keywords, validate, gate = library.pattern, library.keywords, library.validate, library.gate
     else:
         try:
             pattern = re.compile(rule.regex or "")
@@ -252,4 +280,23 @@ def compile_rule(scanner: SensitiveDataScanner, slug: str) -> CompiledRule | Non
         scanner.scope(slug),
         _replacer(rule.replacement),
         tuple(tag.lower() for tag in rule.tags),
+        required_characters(pattern),
+        gate,
     )
+
+
+def required_characters(pattern: re.Pattern[str]) -> str:
+    """Characters every match of the pattern contains: its top-level literals (`@` and `.` of an email
+    pattern). Empty when it cannot tell, which only costs speed."""
+    try:
+        parser: Any = importlib.import_module("re._parser")
+        parsed = parser.parse(pattern.pattern, pattern.flags)
+        ignore_case = bool((pattern.flags | parsed.state.flags) & re.IGNORECASE)
+        characters = [
+            chr(argument)
+            for operation, argument in parsed
+            if operation == parser.LITERAL and not (ignore_case and chr(argument).lower() != chr(argument).upper())
+        ]
+    except Exception:  # the parser is CPython's own, read only for speed: any surprise means "no shortcut"
+        return ""
+    return "".join(dict.fromkeys(characters))

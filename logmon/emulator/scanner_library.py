@@ -28,6 +28,9 @@ class LibraryRule:
     """Datadog's default keywords; empty: a match needs none."""
     validate: Validator | None = None
     """A check on the matched text (issuer prefix and Luhn checksum for cards)."""
+    gate: re.Pattern[str] | None = None
+    """A cheap search a text must pass before the pattern is tried (every card layout has four digits in a
+    row); rules sharing a gate share its answer."""
 
 
 def luhn_valid(digits: str) -> bool:
@@ -69,6 +72,9 @@ def _discover(digits: str) -> bool:
     return digits.startswith(("6011", "65")) or 644 <= int(digits[:3]) <= 649 or 622126 <= int(digits[:6]) <= 622925
 
 
+FOUR_DIGITS: Final = re.compile(r"\d{4}")
+
+
 def _layout(*groups: int) -> re.Pattern[str]:
     """Digit groups separated by one space or dash, not inside a longer run of digits."""
     body = "[ -]".join(rf"\d{{{size}}}" for size in groups)
@@ -104,21 +110,31 @@ _AMEX_KEYWORDS: Final = (*_CARD_KEYWORDS, "american express", "amex", "union pay
 _DISCOVER_KEYWORDS: Final = (*_CARD_KEYWORDS, "discover")
 
 LIBRARY: Final[Mapping[str, LibraryRule]] = {
-    "Visa Card Scanner (4x4 digits)": LibraryRule(_layout(4, 4, 4, 4), _VISA_KEYWORDS, _card(_visa)),
-    "Visa Card Scanner (2x8 digits)": LibraryRule(_layout(8, 8), _VISA_KEYWORDS, _card(_visa)),
+    "Visa Card Scanner (4x4 digits)": LibraryRule(_layout(4, 4, 4, 4), _VISA_KEYWORDS, _card(_visa), FOUR_DIGITS),
+    "Visa Card Scanner (2x8 digits)": LibraryRule(_layout(8, 8), _VISA_KEYWORDS, _card(_visa), FOUR_DIGITS),
     "Visa Card Scanner (1x16 & 1x19 digits)": LibraryRule(
-        _either(_layout(16), _layout(19)), _VISA_KEYWORDS, _card(_visa)
+        _either(_layout(16), _layout(19)), _VISA_KEYWORDS, _card(_visa), FOUR_DIGITS
     ),
-    "MasterCard Scanner (4x4 digits)": LibraryRule(_layout(4, 4, 4, 4), _MASTERCARD_KEYWORDS, _card(_mastercard)),
-    "MasterCard Scanner (2x8 digits)": LibraryRule(_layout(8, 8), _MASTERCARD_KEYWORDS, _card(_mastercard)),
-    "MasterCard Scanner (1x16 digits)": LibraryRule(_layout(16), _MASTERCARD_KEYWORDS, _card(_mastercard)),
-    "American Express Card Scanner (1x15 digits)": LibraryRule(_layout(15), _AMEX_KEYWORDS, _card(_amex)),
-    "American Express Card Scanner (4+6+5 digits)": LibraryRule(_layout(4, 6, 5), _AMEX_KEYWORDS, _card(_amex)),
-    "American Express Card Scanner (4+4+4+3 digits)": LibraryRule(_layout(4, 4, 4, 3), _AMEX_KEYWORDS, _card(_amex)),
-    "American Express Card Scanner (8+7 digits)": LibraryRule(_layout(8, 7), _AMEX_KEYWORDS, _card(_amex)),
-    "Discover Card Scanner (4x4 digits)": LibraryRule(_layout(4, 4, 4, 4), _DISCOVER_KEYWORDS, _card(_discover)),
-    "Discover Card Scanner (2x8 digits)": LibraryRule(_layout(8, 8), _DISCOVER_KEYWORDS, _card(_discover)),
-    "Discover Card Scanner (1x16 digits)": LibraryRule(_layout(16), _DISCOVER_KEYWORDS, _card(_discover)),
+    "MasterCard Scanner (4x4 digits)": LibraryRule(
+        _layout(4, 4, 4, 4), _MASTERCARD_KEYWORDS, _card(_mastercard), FOUR_DIGITS
+    ),
+    "MasterCard Scanner (2x8 digits)": LibraryRule(
+        _layout(8, 8), _MASTERCARD_KEYWORDS, _card(_mastercard), FOUR_DIGITS
+    ),
+    "MasterCard Scanner (1x16 digits)": LibraryRule(_layout(16), _MASTERCARD_KEYWORDS, _card(_mastercard), FOUR_DIGITS),
+    "American Express Card Scanner (1x15 digits)": LibraryRule(_layout(15), _AMEX_KEYWORDS, _card(_amex), FOUR_DIGITS),
+    "American Express Card Scanner (4+6+5 digits)": LibraryRule(
+        _layout(4, 6, 5), _AMEX_KEYWORDS, _card(_amex), FOUR_DIGITS
+    ),
+    "American Express Card Scanner (4+4+4+3 digits)": LibraryRule(
+        _layout(4, 4, 4, 3), _AMEX_KEYWORDS, _card(_amex), FOUR_DIGITS
+    ),
+    "American Express Card Scanner (8+7 digits)": LibraryRule(_layout(8, 7), _AMEX_KEYWORDS, _card(_amex), FOUR_DIGITS),
+    "Discover Card Scanner (4x4 digits)": LibraryRule(
+        _layout(4, 4, 4, 4), _DISCOVER_KEYWORDS, _card(_discover), FOUR_DIGITS
+    ),
+    "Discover Card Scanner (2x8 digits)": LibraryRule(_layout(8, 8), _DISCOVER_KEYWORDS, _card(_discover), FOUR_DIGITS),
+    "Discover Card Scanner (1x16 digits)": LibraryRule(_layout(16), _DISCOVER_KEYWORDS, _card(_discover), FOUR_DIGITS),
     "Standard Email Address Scanner": LibraryRule(
         re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
     ),
