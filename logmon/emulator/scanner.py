@@ -170,6 +170,7 @@ class ScannerGroup:
     def __init__(self, rules: list[CompiledRule]) -> None:
         self.rules = rules
         self._plans: dict[str, tuple[tuple[CompiledRule, ...], re.Pattern[str] | None]] = {}
+        self._root = _PathNode("", (), None)
 
     def _plan(self, path: str) -> tuple[tuple[CompiledRule, ...], re.Pattern[str] | None]:
         """The rules covering `path`, and a search that finds nothing in a text none of them can match
@@ -216,25 +217,55 @@ class ScannerGroup:
         if not self.rules:
             return
         changed: set[str] = set()
-        plans = self._plans
         message = record.message
         if message:
-            rules, search = plans.get("message") or self._plan("message")
+            rules, search = self._plans.get("message") or self._plan("message")
             if rules and (search is None or search.search(message) is not None):
                 record.message = self._scan(message, "message", rules, changed)
-        for container, key, path, value in _string_leaves(record.attributes, ""):
-            rules, search = plans.get(path) or self._plan(path)
-            if not rules or (search is not None and search.search(value) is None):
-                continue
-            redacted = self._scan(value, path, rules, changed)
-            if redacted is not value:
-                container[key] = redacted
+        self._walk(record.attributes, self._root, changed)
         if changed:
             for rule in self.rules:
                 if rule.slug in changed:
                     for tag in rule.tags:
                         if tag not in record.tags:
                             record.tags.append(tag)
+
+    def _child(self, node: _PathNode, key: str) -> _PathNode:
+        path = f"{node.path}.{key}" if node.path else key
+        child = _PathNode(path, *self._plan(path))
+        if len(node.children) < 1024:
+            node.children[key] = child
+        return child
+
+    def _walk(self, container: Any, node: _PathNode, changed: set[str]) -> None:
+        """Scan every string under `container`, whose path is `node`'s; arrays keep their path."""
+        entries = container.items() if is_mapping(container) else enumerate(container)
+        for key, value in entries:
+            child = node if type(key) is int else (node.children.get(key) or self._child(node, str(key)))
+            kind = type(value)
+            if kind is str:
+                search = child.search
+                if child.rules and (search is None or search.search(value) is not None):
+                    redacted = self._scan(value, child.path, child.rules, changed)
+                    if redacted is not value:
+                        container[key] = redacted
+            elif kind is dict or kind is list or (kind not in _SCALARS and is_mapping(value)):
+                self._walk(value, child, changed)
+
+
+_SCALARS: Final = frozenset({int, float, bool, type(None)})
+
+
+class _PathNode:
+    """One attribute path in the group's cache: its rules, its cheap search, and the paths under it."""
+
+    __slots__ = ("children", "path", "rules", "search")
+
+    def __init__(self, path: str, rules: tuple[CompiledRule, ...], search: re.Pattern[str] | None) -> None:
+        self.path = path
+        self.rules = rules
+        self.search = search
+        self.children: dict[str, _PathNode] = {}
 
 
 def _string_leaves(node: Any, path: str) -> Iterator[tuple[Any, Any, str, str]]:
