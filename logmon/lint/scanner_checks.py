@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Final
 
 from logmon.diagnostics import Finding, Severity
 from logmon.emulator.scanner_library import LIBRARY
 from logmon.lint.context import LintContext
 from logmon.lint.registry import check
+from logmon.rules.model import ScannerRule
 from logmon.search.analysis import iter_field_terms
 from logmon.search.ast import FieldKind
 
@@ -58,6 +59,12 @@ def scans_trace_ids(context: LintContext) -> Iterator[Finding]:
 
 TRACE_CORRELATION: Final = ("dd.trace_id", "dd.span_id", "dd.service", "dd.env", "dd.version")
 """What ties a log to its trace and its service's APM data (ddtrace's log injection)."""
+
+
+def _scanner_rules(context: LintContext) -> Mapping[str, ScannerRule]:
+    """The scanning group's rules by slug; none without a group."""
+    scanner = context.rules.sensitive_data
+    return scanner.rules if scanner is not None else {}
 
 
 def _relied_on(context: LintContext) -> list[tuple[str, str]]:
@@ -112,14 +119,14 @@ def _redacted_by_rule(context: LintContext) -> dict[str, dict[str, str]]:
     "no scanner rule redacts an attribute that a monitor, metric, facet or trace correlation reads",
 )
 def redacts_relied_on(context: LintContext) -> Iterator[Finding]:
-    scanner = context.rules.sensitive_data
-    if scanner is None:
+    rules = _scanner_rules(context)
+    if not rules:
         return
     redacted = _redacted_by_rule(context)
     readers: dict[str, list[str]] = {}
     for path, reader in _relied_on(context):
         readers.setdefault(path, []).append(reader)
-    for slug, rule in scanner.rules.items():
+    for slug, rule in rules.items():
         changed = redacted.get(slug, {})
         for path, who in readers.items():
             hit = next((p for p in changed if p == path or p.startswith(f"{path}.")), None)
@@ -140,10 +147,7 @@ def redacts_relied_on(context: LintContext) -> Iterator[Finding]:
     "every library scanner rule is reproduced offline",
 )
 def library_rule_not_emulated(context: LintContext) -> Iterator[Finding]:
-    scanner = context.rules.sensitive_data
-    if scanner is None:
-        return
-    for slug, rule in scanner.rules.items():
+    for slug, rule in _scanner_rules(context).items():
         if rule.library_rule is not None and rule.library_rule not in LIBRARY:
             yield library_rule_not_emulated.finding(
                 rule.where("library_rule"),
