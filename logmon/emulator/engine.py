@@ -1,4 +1,10 @@
-"""The emulator as one object: a raw JSON log in, a processed LogRecord and its index decision out."""
+"""The emulator as one object: a raw JSON log in, a processed LogRecord and its index decision out.
+
+Preprocessing, then every pipeline whose filter matches, then the Sensitive Data Scanner's group (scanning
+happens at intake, "before indexing and other routing decisions"), then index routing. Each pipeline and
+the scanner group is a stage: a filter and compiled steps, each step a `(record) -> None` callable.
+`process_traced` runs the same steps and records what each one changed.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,9 @@ from typing import Any
 
 from logmon.emulator.preprocess import preprocess
 from logmon.emulator.processors import Predicate, Step, UnsupportedExpression, compile_processor
-from logmon.logrecord import MISSING, LogRecord
+from logmon.emulator.scanner import ScannerGroup, ScannerRuleInvalid, compile_rule
+from logmon.emulator.trace import StepLabel, TraceEntry, traced
+from logmon.logrecord import MISSING, RESERVED_ATTRIBUTES, LogRecord
 from logmon.rules.loader import RuleSet
 from logmon.rules.model import Processor
 
@@ -57,7 +65,7 @@ class IndexDecision:
         if self.sample_rate <= 0.0:
             return True
         if self.sample_attribute is not None:
-            value = record.get(self.sample_attribute.removeprefix("@"))
+            value = sample_value(record, self.sample_attribute)
             if value is MISSING or value is None:
                 return True
             fallback_key = str(value).encode()
@@ -65,6 +73,17 @@ class IndexDecision:
             return False
         digest = int.from_bytes(hashlib.blake2b(fallback_key, digest_size=8).digest(), "big")
         return digest / 2**64 >= self.sample_rate
+
+
+def sample_value(record: LogRecord, attribute: str) -> Any:
+    """The value an exclusion filter samples by: the attribute at that path, or, for `trace_id` and the
+    other reserved attributes, the log's own (Datadog's index docs sample by "Trace ID" once a trace ID
+    remapper has set it). MISSING when the log has neither."""
+    path = attribute.removeprefix("@")
+    value = record.get(path)
+    if value is MISSING and path in RESERVED_ATTRIBUTES:
+        return getattr(record, path) or MISSING
+    return value
 
 
 def _never(record: LogRecord) -> bool:
@@ -117,16 +136,45 @@ class Emulator:
         self._source = source
         self._host = host
         self._tag_fields = tuple(tag_fields.items())
-        self._pipelines: list[tuple[Predicate, list[Step]]] = []
-        for pipeline in rules.pipelines.values():
+        self._stages: list[tuple[Predicate, list[Step]]] = []
+        """Pipelines in order, then the scanner group: what every log goes through."""
+        self._traced: list[tuple[Predicate, list[tuple[StepLabel, Step]]]] = []
+        """The same steps with what each one is, for traces; the scanner group there runs rule by rule."""
+        for slug, pipeline in rules.pipelines.items():
             if not pipeline.enabled:
                 continue
-            steps = [
-                step
-                for processor in pipeline.processors
-                if (step := _compiled(processor, compile_filter, lenient)) is not None
-            ]
-            self._pipelines.append((compile_filter(pipeline.filter), steps))
+            labelled = []
+            for position, processor in enumerate(pipeline.processors, start=1):
+                step = _compiled(processor, compile_filter, lenient)
+                if step is not None:
+                    label = StepLabel("pipeline", slug, position, processor.type, processor.name or None)
+                    labelled.append((label, step))
+            matches = compile_filter(pipeline.filter)
+            self._stages.append((matches, [step for _, step in labelled]))
+            self._traced.append((matches, labelled))
+        scanner = rules.sensitive_data
+        if scanner is not None:
+            compiled_rules = []
+            for slug in scanner.rules:
+                try:
+                    compiled = compile_rule(scanner, slug)
+                except ScannerRuleInvalid:
+                    if lenient:
+                        continue
+                    raise
+                if compiled is not None:
+                    compiled_rules.append(compiled)
+            matches = compile_filter(scanner.filter)
+            self._stages.append((matches, [ScannerGroup(compiled_rules)]))
+            self._traced.append(
+                (
+                    matches,
+                    [
+                        (StepLabel("scanner", None, rule.slug, "sensitive_data_rule", rule.name), rule)
+                        for rule in compiled_rules
+                    ],
+                )
+            )
         self._indexes = [
             _CompiledIndex(
                 name,
@@ -150,13 +198,22 @@ class Emulator:
         return [f"{tag}:{raw[field]}" for field, tag in self._tag_fields if isinstance(raw.get(field), str)]
 
     def process(self, raw: MutableMapping[str, Any]) -> LogRecord:
-        """A raw JSON log (consumed) through preprocessing and every pipeline whose filter matches."""
+        """A raw JSON log (consumed) through preprocessing, every pipeline whose filter matches, and the
+        scanner."""
         record = preprocess(raw, tags=self.agent_tags(raw), source=self._source, host=self._host)
-        for matches, steps in self._pipelines:
+        for matches, steps in self._stages:
             if matches(record):
                 for step in steps:
                     step(record)
         return record
+
+    def process_traced(self, raw: MutableMapping[str, Any]) -> tuple[LogRecord, list[TraceEntry]]:
+        """`process`, with what preprocessing and each processor or scanner rule changed, in order."""
+        return traced(
+            raw,
+            lambda document: preprocess(document, tags=self.agent_tags(document), source=self._source, host=self._host),
+            self._traced,
+        )
 
     def route(self, record: LogRecord) -> IndexDecision:
         for index in self._indexes:
