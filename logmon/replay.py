@@ -99,11 +99,14 @@ def _tags(value: Any) -> list[str]:
 
 
 class Replay:
-    def __init__(self, rules: RuleSet) -> None:
+    def __init__(self, rules: RuleSet, *, keep_timeline: bool = False) -> None:
         self.rules = rules
         self.intake = Intake(rules)
         self.part = ReplayPart(Tally(rules))
         self.accumulator = Accumulator(rules, self.part.tally)
+        self.keep_timeline = keep_timeline
+        self.evaluation: Evaluation | None = None
+        """The evaluation behind the last report (with each monitor's timeline when `keep_timeline`)."""
 
     @property
     def lines(self) -> int:
@@ -154,15 +157,20 @@ class Replay:
 
     def run(self, lines: Iterable[bytes], progress: Callable[[int], None] | None = None) -> dict[str, Any]:
         """Replay every line and report."""
-        return report(self.rules, self.accumulate(lines, progress))
+        self.accumulate(lines, progress)
+        return self.report()
 
     def report(self) -> dict[str, Any]:
-        return report(self.rules, self.part)
+        self.evaluation = Evaluation.from_tally(self.rules, self.part.tally, keep_timeline=self.keep_timeline)
+        return describe(self.part, self.evaluation)
 
 
 def report(rules: RuleSet, part: ReplayPart) -> dict[str, Any]:
     """Evaluate the monitors over a (merged) part and say what the log path did."""
-    evaluation = Evaluation.from_tally(rules, part.tally)
+    return describe(part, Evaluation.from_tally(rules, part.tally))
+
+
+def describe(part: ReplayPart, evaluation: Evaluation) -> dict[str, Any]:
     return {
         "events": evaluation.events,
         "malformed": {"count": part.malformed.count, "lines": part.malformed.lines},

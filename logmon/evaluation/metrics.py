@@ -23,6 +23,14 @@ class MetricAggregator:
         self.counts: dict[tuple[str, ...], int] = {}
         self.sketches: dict[tuple[str, ...], Sketch] = {}
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {"name": self.name, "metric": self.metric, "counts": self.counts, "sketches": self.sketches}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["name"], state["metric"])  # type: ignore[misc]  # readers are closures: rebuilt
+        self.counts = state["counts"]
+        self.sketches = state["sketches"]
+
     def add(self, record: LogRecord) -> None:
         key = tuple(group_value(read(record)) for read in self._readers)
         if self._path is None:

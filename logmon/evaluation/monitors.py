@@ -98,6 +98,7 @@ class MonitorBuckets:
     """
 
     def __init__(self, query: MonitorQuery) -> None:
+        self.query = query
         self.kind: BucketKind = bucket_kind(query)
         self._readers: list[FacetValues] = [facet_values(facet) for facet in query.group_by]
         self._measure = query.measure[1:] if query.measure and query.measure.startswith("@") else query.measure
@@ -105,12 +106,12 @@ class MonitorBuckets:
         self.undated: dict[GroupKey, Any] = {}
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"kind": self.kind, "minutes": self.minutes, "undated": self.undated}
+        return {"query": self.query, "minutes": self.minutes, "undated": self.undated}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._readers = []
-        self._measure = None
+        self.__init__(state["query"])  # type: ignore[misc]  # the readers are closures: rebuilt, not sent
+        self.minutes = state["minutes"]
+        self.undated = state["undated"]
 
     def group_keys(self, record: LogRecord) -> list[GroupKey]:
         """One key per combination of the log's facet values (a log with two currencies counts in both)."""
@@ -176,6 +177,7 @@ class MonitorEvaluator:
         keep_timeline: bool = False,
         options: MonitorOptions | None = None,
         buckets: MonitorBuckets | None = None,
+        prune: bool = True,
     ) -> None:
         self.slug = slug
         self.query = query
@@ -186,6 +188,9 @@ class MonitorEvaluator:
         self.compare = _COMPARE[query.comparator]
         self.group_facets = query.group_by
         self.buckets = buckets if buckets is not None else MonitorBuckets(query)
+        self.prune = prune
+        """Forget minutes no later evaluation reads (when logs arrive as they are evaluated); an evaluation over
+        an accumulated tally leaves the tally as it is."""
         self._count_like = query.rollup in ("count", "cardinality")
         """Datadog's `on_missing_data: default` evaluates an empty count as 0; other rollups keep their state."""
         self._alerting: dict[GroupKey, AlertInterval] = {}
@@ -222,7 +227,8 @@ class MonitorEvaluator:
         """The state of every group at the boundary `at_minute`, over [at − window, at)."""
         self._evaluated = at_minute if self._evaluated is None else max(self._evaluated, at_minute)
         start = at_minute - self.window
-        self._prune(start)
+        if self.prune:
+            self._prune(start)
         kind = self.buckets.kind
         merged: dict[GroupKey, Any] = {}
         minutes = self.buckets.minutes
@@ -330,8 +336,13 @@ class MonitorEvaluator:
 
     @property
     def idle(self) -> bool:
-        """No log is left in any window and no group is alerting: further evaluations change nothing."""
-        return not self.buckets.minutes and not self._alerting
+        """No log is left for any later window and no group is alerting: further evaluations change nothing."""
+        if self._alerting:
+            return False
+        if self._evaluated is None:
+            return not self.buckets.minutes
+        start = self._evaluated + 1 - self.window
+        return all(minute < start for minute in self.buckets.minutes)
 
 
 def describe(results: dict[GroupKey, GroupResult], evaluator: MonitorEvaluator) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ evaluate, so they give the same report.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import MutableMapping
 from dataclasses import dataclass
@@ -206,6 +207,7 @@ class Evaluation:
                 keep_timeline,
                 options=monitor_options(monitor),
                 buckets=self.tally.monitors[slug],
+                prune=False,
             )
         self._last_boundary: int | None = None
         self._keep_timeline = keep_timeline
@@ -245,15 +247,13 @@ class Evaluation:
             self._last_boundary = self.tally.first_minute
         boundary = self._last_boundary + 1
         evaluators = list(self.monitors.values())
+        dated = sorted({m for e in evaluators for m in e.buckets.minutes}) if not self._keep_timeline else []
         while boundary <= minute:
             if not self._keep_timeline and all(e.steady for e in evaluators):
-                # Every window is empty and was at the last evaluation: nothing changes until the next
-                # dated minute enters a window, so the boundaries before it are skipped.
-                upcoming = [min(e.buckets.minutes) for e in evaluators if e.buckets.minutes]
-                if not upcoming:
-                    boundary = minute + 1
-                    break
-                boundary = max(boundary, min(*upcoming, minute + 1))
+                # Every window was empty at the last evaluation: nothing changes until the next dated minute
+                # enters a window, so the boundaries before it are skipped.
+                following = bisect.bisect_left(dated, boundary - 1)
+                boundary = max(boundary, dated[following] if following < len(dated) else minute + 1)
                 if boundary > minute:
                     break
             for evaluator in evaluators:
