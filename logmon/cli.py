@@ -263,6 +263,11 @@ def replay(
     source: Annotated[str, typer.Argument(help="A newline-delimited JSON log file, or - for standard input.")],
     rules: RulesOption = Path("rules"),
     output_format: Annotated[ReplayFormat, typer.Option("--format", help="text or json.")] = ReplayFormat.TEXT,
+    jobs: Annotated[int, typer.Option("--jobs", min=1, help="Replay pieces of the file on this many processes.")] = 1,
+    cluster: Annotated[
+        str | None,
+        typer.Option("--cluster", help="Replay on the Dask scheduler at this address (tcp://host:8786)."),
+    ] = None,
 ) -> None:
     """Replay a log file through pipelines, indexes, metrics and monitors, as Datadog would."""
     import orjson
@@ -281,7 +286,25 @@ def replay(
             typer.echo(f"{finding.location}: {finding.severity.value} {finding.check}: {finding.message}", err=True)
         raise typer.Exit(1) from None
     run = Replay(rule_set)
-    if source == "-":
+    if (jobs > 1 or cluster is not None) and source == "-":
+        raise usage_problem("standard input cannot be cut into pieces; give a file for --jobs or --cluster")
+    if cluster is not None or jobs > 1:
+        from logmon.parallel import ClusterUnavailable, replay_cluster, replay_jobs
+        from logmon.replay import report as evaluate_part
+
+        path = Path(source)
+        if not path.is_file():
+            raise usage_problem(f"no log file at {source}")
+        try:
+            part = (
+                replay_cluster(rule_set, [path], cluster)
+                if cluster is not None
+                else replay_jobs(rule_set, [path], jobs)
+            )
+        except ClusterUnavailable as unavailable:
+            raise usage_problem(str(unavailable)) from None
+        report = evaluate_part(rule_set, part)
+    elif source == "-":
         report = run.run(sys.stdin.buffer)
     else:
         path = Path(source)

@@ -6,6 +6,9 @@ number in the query and `options.thresholds.critical` can never disagree.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Final, Literal
+
 from logmon.rules.model import Monitor
 from logmon.search.monitor_query import MonitorQuery, build_monitor_query, parse_monitor_query, window_minutes
 
@@ -50,3 +53,29 @@ def thresholds(monitor: Monitor) -> tuple[float, float | None]:
 
 def query_text(monitor: Monitor) -> str:
     return monitor.query if monitor.query is not None else build_monitor_query(monitor_query(monitor))
+
+
+NEW_GROUP_DELAY_SECONDS: Final = 60
+"""Datadog's default `new_group_delay` (Monitor API options guide: "Default: 60"); the program sends none."""
+
+
+@dataclass(frozen=True)
+class MonitorOptions:
+    """The evaluation options a monitor is deployed with, which the offline evaluator honours."""
+
+    require_full_window: bool = False
+    """Skip a group's evaluation until its data covers the whole window."""
+    on_missing_data: Literal["default"] = "default"
+    """Count rollups evaluate an empty window as 0; other rollups keep the group's last state."""
+    new_group_delay: int = 0
+    """Seconds after a group first appears during which it is not evaluated (grouped monitors)."""
+
+
+def monitor_options(monitor: Monitor) -> MonitorOptions:
+    """What the Pulumi program sets on the monitor (infra/components/datadog_logs.py reads it from here)."""
+    query = monitor_query(monitor)
+    return MonitorOptions(
+        require_full_window=query.rollup != "count",
+        on_missing_data="default",
+        new_group_delay=NEW_GROUP_DELAY_SECONDS if query.group_by else 0,
+    )

@@ -4,6 +4,10 @@ Each line goes through preprocessing, the pipelines, index routing and exclusion
 log-based metric and every monitor (evaluated minute by minute as Datadog would). Lines are what the
 logger writes, or logs exported from Datadog's API (`{"type": "log", "attributes": {...}}`), which are
 already processed and skip the pipelines. A malformed line is counted and reported, never fatal.
+
+The per-line work fills a `ReplayPart` (counters and per-minute buckets, see `logmon.evaluation.stream`);
+parts of consecutive pieces of the input merge, and the report evaluates the merged part. One process
+replays its input as a single part; `logmon.parallel` replays pieces in other processes or on a cluster.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import orjson
 
 from logmon.emulator.preprocess import parse_date
 from logmon.evaluation import Evaluation, Ingested, Intake
+from logmon.evaluation.stream import Accumulator, Tally
 from logmon.logrecord import LogRecord
 from logmon.rules.loader import RuleSet
 
@@ -35,6 +40,31 @@ class Malformed:
         self.count += 1
         if len(self.lines) < MALFORMED_LINES_KEPT:
             self.lines.append({"line": number, "reason": reason})
+
+    def merge(self, later: Malformed, lines_before: int) -> None:
+        """Add the malformed lines of the piece that follows, whose line numbers start after `lines_before`."""
+        self.count += later.count
+        for item in later.lines[: MALFORMED_LINES_KEPT - len(self.lines)]:
+            self.lines.append({"line": item["line"] + lines_before, "reason": item["reason"]})
+
+
+@dataclass
+class ReplayPart:
+    """The mergeable result of replaying one piece of the input (a file, or a byte range of one).
+
+    Every field merges with the same field of the piece that follows; a new accumulator joins by adding a
+    field with a `merge` method and a line in `merge` below.
+    """
+
+    tally: Tally
+    lines: int = 0
+    """Lines read, blank and malformed ones included: line numbers in later pieces start after them."""
+    malformed: Malformed = field(default_factory=Malformed)
+
+    def merge(self, later: ReplayPart) -> None:
+        self.malformed.merge(later.malformed, self.lines)
+        self.lines += later.lines
+        self.tally.merge(later.tally)
 
 
 def iso(seconds: float | None) -> str | None:
@@ -69,23 +99,35 @@ def _tags(value: Any) -> list[str]:
 
 
 class Replay:
-    def __init__(self, rules: RuleSet) -> None:
+    def __init__(self, rules: RuleSet, *, keep_timeline: bool = False) -> None:
+        self.rules = rules
         self.intake = Intake(rules)
-        self.evaluation = Evaluation(rules)
-        self.malformed = Malformed()
-        self.lines = 0
+        self.part = ReplayPart(Tally(rules))
+        self.accumulator = Accumulator(rules, self.part.tally)
+        self.keep_timeline = keep_timeline
+        self.evaluation: Evaluation | None = None
+        """The evaluation behind the last report (with each monitor's timeline when `keep_timeline`)."""
+
+    @property
+    def lines(self) -> int:
+        return self.part.lines
+
+    @property
+    def malformed(self) -> Malformed:
+        return self.part.malformed
 
     def feed_line(self, line: bytes) -> None:
-        self.lines += 1
+        part = self.part
+        part.lines += 1
         if not line.strip():
             return
         try:
             raw = orjson.loads(line)
         except orjson.JSONDecodeError as error:
-            self.malformed.add(self.lines, f"not JSON: {error.msg}")
+            part.malformed.add(part.lines, f"not JSON: {error.msg}")
             return
         if not isinstance(raw, dict):
-            self.malformed.add(self.lines, f"not a JSON object but {type(raw).__name__}")
+            part.malformed.add(part.lines, f"not a JSON object but {type(raw).__name__}")
             return
         try:
             if raw.get("type") == "log" and isinstance(raw.get("attributes"), dict):
@@ -95,49 +137,62 @@ class Replay:
             else:
                 ingested = self.intake.ingest(raw, line)
         except (TypeError, ValueError, OverflowError, RecursionError) as error:
-            self.malformed.add(self.lines, f"could not be processed: {type(error).__name__}: {error}")
+            part.malformed.add(part.lines, f"could not be processed: {type(error).__name__}: {error}")
             return
-        self.evaluation.feed(ingested)
+        self.accumulator.feed(ingested)
 
-    def run(self, lines: Iterable[bytes], progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-        """Replay every line; `progress` hears of the bytes read, every few thousand lines."""
+    def accumulate(self, lines: Iterable[bytes], progress: Callable[[int], None] | None = None) -> ReplayPart:
+        """Feed every line; `progress` hears of the bytes read, every few thousand lines."""
         pending = 0
         for line in lines:
             self.feed_line(line)
             if progress is not None:
                 pending += len(line)
-                if self.lines % PROGRESS_EVERY == 0:
+                if self.part.lines % PROGRESS_EVERY == 0:
                     progress(pending)
                     pending = 0
         if progress is not None and pending:
             progress(pending)
-        self.evaluation.finish()
+        return self.part
+
+    def run(self, lines: Iterable[bytes], progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+        """Replay every line and report."""
+        self.accumulate(lines, progress)
         return self.report()
 
     def report(self) -> dict[str, Any]:
-        evaluation = self.evaluation
-        return {
-            "events": evaluation.events,
-            "malformed": {"count": self.malformed.count, "lines": self.malformed.lines},
-            "monitors": {
-                slug: {
-                    "fired": evaluator.first_alert_at is not None,
-                    "first_alert_at": iso(evaluator.first_alert_at),
-                    "max_value": evaluator.max_value if evaluator.max_value is not None else 0,
-                    "alerts": [
-                        {"group": interval.group, "from": iso(interval.start), "to": iso(interval.end)}
-                        for interval in evaluator.intervals
-                    ],
-                }
-                for slug, evaluator in evaluation.monitors.items()
-            },
-            "indexes": {
-                name: {"matched": counts.matched, "indexed": counts.indexed, "excluded": counts.excluded}
-                for name, counts in evaluation.indexes.items()
-            },
-            "unrouted": evaluation.unrouted,
-            "metrics": {name: aggregator.report() for name, aggregator in evaluation.metrics.items()},
-        }
+        self.evaluation = Evaluation.from_tally(self.rules, self.part.tally, keep_timeline=self.keep_timeline)
+        return describe(self.part, self.evaluation)
+
+
+def report(rules: RuleSet, part: ReplayPart) -> dict[str, Any]:
+    """Evaluate the monitors over a (merged) part and say what the log path did."""
+    return describe(part, Evaluation.from_tally(rules, part.tally))
+
+
+def describe(part: ReplayPart, evaluation: Evaluation) -> dict[str, Any]:
+    return {
+        "events": evaluation.events,
+        "malformed": {"count": part.malformed.count, "lines": part.malformed.lines},
+        "monitors": {
+            slug: {
+                "fired": evaluator.first_alert_at is not None,
+                "first_alert_at": iso(evaluator.first_alert_at),
+                "max_value": evaluator.max_value if evaluator.max_value is not None else 0,
+                "alerts": [
+                    {"group": interval.group, "from": iso(interval.start), "to": iso(interval.end)}
+                    for interval in evaluator.intervals
+                ],
+            }
+            for slug, evaluator in evaluation.monitors.items()
+        },
+        "indexes": {
+            name: {"matched": counts.matched, "indexed": counts.indexed, "excluded": counts.excluded}
+            for name, counts in evaluation.indexes.items()
+        },
+        "unrouted": evaluation.unrouted,
+        "metrics": {name: aggregator.report() for name, aggregator in evaluation.metrics.items()},
+    }
 
 
 def counted(count: int, noun: str) -> str:

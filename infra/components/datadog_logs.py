@@ -12,7 +12,7 @@ import pulumi
 import pulumi_datadog as datadog
 
 from infra.components.org_order import merged_order
-from logmon.queries import query_text, thresholds
+from logmon.queries import monitor_options, query_text, thresholds
 from logmon.rules import model
 from logmon.rules.loader import RuleSet
 from logmon.search.monitor_query import format_number
@@ -293,6 +293,7 @@ class DatadogLogs(pulumi.ComponentResource):
         self, slug: str, monitor: model.Monitor, args: DatadogLogsArgs, opts: pulumi.ResourceOptions
     ) -> datadog.Monitor:
         critical, warning = thresholds(monitor)
+        options = monitor_options(monitor)  # the evaluator honours the same options offline
         return datadog.Monitor(
             f"monitor-{slug}",
             name=monitor.name,
@@ -311,8 +312,8 @@ class DatadogLogs(pulumi.ComponentResource):
             ),
             priority=str(monitor.priority) if monitor.priority is not None else None,
             tags=sorted({*monitor.tags, *args.tags, f"monitor:{slug}"}),
-            require_full_window=monitor.rollup != "count",
-            on_missing_data="default",
+            require_full_window=options.require_full_window,
+            on_missing_data=options.on_missing_data,
             renotify_interval=monitor.renotify_interval,
             include_tags=True,
             enable_logs_sample=True,

@@ -23,6 +23,14 @@ class MetricAggregator:
         self.counts: dict[tuple[str, ...], int] = {}
         self.sketches: dict[tuple[str, ...], Sketch] = {}
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {"name": self.name, "metric": self.metric, "counts": self.counts, "sketches": self.sketches}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["name"], state["metric"])  # type: ignore[misc]  # readers are closures: rebuilt
+        self.counts = state["counts"]
+        self.sketches = state["sketches"]
+
     def add(self, record: LogRecord) -> None:
         key = tuple(group_value(read(record)) for read in self._readers)
         if self._path is None:
@@ -44,8 +52,18 @@ class MetricAggregator:
         merged = Sketch()
         for key, sketch in self.sketches.items():
             if self._selected(key, wanted):
-                _merge(merged, sketch)
+                merged.merge(sketch)
         return _summary(merged, self.metric.include_percentiles)
+
+    def merge(self, other: MetricAggregator) -> None:
+        """Add what `other` (the same metric, fed other logs) counted."""
+        for key, count in other.counts.items():
+            self.counts[key] = self.counts.get(key, 0) + count
+        for key, sketch in other.sketches.items():
+            mine = self.sketches.get(key)
+            if mine is None:
+                mine = self.sketches[key] = Sketch()
+            mine.merge(sketch)
 
     def _selected(self, key: tuple[str, ...], wanted: dict[str, str]) -> bool:
         named = dict(zip(self.tags, key, strict=True))
@@ -73,19 +91,8 @@ class MetricAggregator:
     def _merged(self) -> Sketch:
         merged = Sketch()
         for sketch in self.sketches.values():
-            _merge(merged, sketch)
+            merged.merge(sketch)
         return merged
-
-
-def _merge(into: Sketch, other: Sketch) -> None:
-    into.count += other.count
-    into.total += other.total
-    into.minimum = min(into.minimum, other.minimum)
-    into.maximum = max(into.maximum, other.maximum)
-    into._zeros += other._zeros
-    for source, target in ((other._positive, into._positive), (other._negative, into._negative)):
-        for bucket, count in source.items():
-            target[bucket] = target.get(bucket, 0) + count
 
 
 def _summary(sketch: Sketch, percentiles: bool) -> dict[str, Any]:

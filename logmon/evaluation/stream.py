@@ -1,11 +1,15 @@
 """A stream of raw logs through intake, index routing, every log-based metric and every monitor.
 
-One engine for rule tests and replay: the rule tests feed it the logger's rendered output, replay feeds
-it a log file, and both read the same results.
+One engine for rule tests and replay, in two steps. `Accumulator` does the per-line work (routing counts,
+metric aggregation, each monitor's per-minute buckets) into a `Tally`, which merges with the tally of
+another piece of the input; `Evaluation` then evaluates the monitors minute by minute over the (merged)
+tally. A single process, `logmon replay --jobs N` and a Dask cluster all run accumulate → merge →
+evaluate, so they give the same report.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import MutableMapping
 from dataclasses import dataclass
@@ -13,9 +17,9 @@ from typing import Any, Generic, TypeVar
 
 from logmon.emulator import Emulator, IndexDecision
 from logmon.evaluation.metrics import MetricAggregator
-from logmon.evaluation.monitors import MonitorEvaluator
+from logmon.evaluation.monitors import MonitorBuckets, MonitorEvaluator
 from logmon.logrecord import LogRecord
-from logmon.queries import monitor_query, thresholds
+from logmon.queries import monitor_options, monitor_query, thresholds
 from logmon.rules.loader import RuleSet
 from logmon.search import Matcher, Query, compile_query, parse, required_values
 
@@ -29,7 +33,7 @@ class Ingested:
     also require `decision.may_be_indexed`)."""
 
 
-@dataclass
+@dataclass(slots=True)
 class IndexCounts:
     matched: int = 0
     """Logs routed to the index."""
@@ -37,6 +41,11 @@ class IndexCounts:
     """Logs the index kept."""
     excluded: int = 0
     """Logs its exclusion filters dropped."""
+
+    def merge(self, other: IndexCounts) -> None:
+        self.matched += other.matched
+        self.indexed += other.indexed
+        self.excluded += other.excluded
 
 
 class Intake:
@@ -77,51 +86,89 @@ class _ByEventType(Generic[Item]):
         return self._by_type.get(event_type, self._unconstrained)
 
 
-class Evaluation:
-    """Feed ingested logs in time order; monitors are evaluated at every minute boundary they cross."""
+class Tally:
+    """What the per-line work leaves: counters and per-minute buckets, never the lines themselves.
 
-    def __init__(self, rules: RuleSet, *, keep_timeline: bool = False) -> None:
-        self.rules = rules
-        self.monitors: dict[str, MonitorEvaluator] = {}
-        monitor_filters: list[tuple[Query, tuple[MonitorEvaluator, Matcher, frozenset[str] | None]]] = []
+    `merge` adds the tally of the piece of input that follows this one, so a file cut into pieces, each
+    accumulated on its own and merged in order, gives the tally of the whole file.
+    """
+
+    def __init__(self, rules: RuleSet) -> None:
+        self.events = 0
+        self.unrouted = 0
+        self.indexes = {name: IndexCounts() for name in rules.indexes}
+        self.metrics = {name: MetricAggregator(name, metric) for name, metric in rules.metrics.items()}
+        self.monitors = {slug: MonitorBuckets(monitor_query(monitor)) for slug, monitor in rules.monitors.items()}
+        self.first_minute: int | None = None
+        """The earliest minute of a dated log."""
+        self.last_minute: int | None = None
+        """The latest minute of a dated log."""
+        self.last_timestamp: float | None = None
+        """The date of the last dated log in input order: undated logs after it take it."""
+
+    def dated(self, timestamp: float) -> int:
+        minute = math.floor(timestamp / 60)
+        self.last_timestamp = timestamp
+        if self.first_minute is None or minute < self.first_minute:
+            self.first_minute = minute
+        if self.last_minute is None or minute > self.last_minute:
+            self.last_minute = minute
+        return minute
+
+    def merge(self, later: Tally) -> None:
+        """Add the tally of the input that comes right after this tally's."""
+        self.events += later.events
+        self.unrouted += later.unrouted
+        for name, counts in later.indexes.items():
+            self.indexes[name].merge(counts)
+        for name, aggregator in later.metrics.items():
+            self.metrics[name].merge(aggregator)
+        undated_minute = None if self.last_timestamp is None else math.floor(self.last_timestamp / 60)
+        for slug, buckets in later.monitors.items():
+            self.monitors[slug].merge(buckets, undated_minute)
+        for minute in (later.first_minute, later.last_minute):
+            if minute is not None:
+                self.first_minute = minute if self.first_minute is None else min(self.first_minute, minute)
+                self.last_minute = minute if self.last_minute is None else max(self.last_minute, minute)
+        if later.last_timestamp is not None:
+            self.last_timestamp = later.last_timestamp
+
+
+class Accumulator:
+    """The per-line work for one rule set: which metrics and monitors each ingested log counts for."""
+
+    def __init__(self, rules: RuleSet, tally: Tally | None = None) -> None:
+        self.tally = tally if tally is not None else Tally(rules)
+        monitor_filters: list[tuple[Query, tuple[MonitorBuckets, Matcher, frozenset[str] | None]]] = []
         for slug, monitor in rules.monitors.items():
             query = monitor_query(monitor)
-            _, warning = thresholds(monitor)
-            evaluator = MonitorEvaluator(slug, query, warning, keep_timeline)
-            self.monitors[slug] = evaluator
             indexes = None if "*" in query.indexes else frozenset(query.indexes)
             search = parse(query.search)
-            monitor_filters.append((search, (evaluator, compile_query(search), indexes)))
+            monitor_filters.append((search, (self.tally.monitors[slug], compile_query(search), indexes)))
         self._monitor_filters = _ByEventType(monitor_filters)
-        self.metrics = {name: MetricAggregator(name, metric) for name, metric in rules.metrics.items()}
         metric_filters = []
-        for aggregator, metric in zip(self.metrics.values(), rules.metrics.values(), strict=True):
+        for name, metric in rules.metrics.items():
             search = parse(metric.filter)
-            metric_filters.append((search, (aggregator, compile_query(search))))
+            metric_filters.append((search, (self.tally.metrics[name], compile_query(search))))
         self._metric_filters = _ByEventType(metric_filters)
-        self.indexes = {name: IndexCounts() for name in rules.indexes}
-        self.unrouted = 0
-        self.events = 0
-        self._last_boundary: int | None = None
-        self._last_timestamp: float | None = None
-        self._keep_timeline = keep_timeline
 
     def feed(self, ingested: Ingested) -> None:
         """Count one log. A log without a date takes the previous log's; before any dated log, it counts for
         indexes and metrics but no monitor can place it in a window."""
+        tally = self.tally
         record = ingested.record
-        timestamp = record.timestamp if record.timestamp is not None else self._last_timestamp
+        timestamp = record.timestamp
         minute: int | None = None
         if timestamp is not None and math.isfinite(timestamp):
-            self._last_timestamp = timestamp
-            minute = math.floor(timestamp / 60)
-            self.advance_to(minute)
-        self.events += 1
+            minute = tally.dated(timestamp)
+        elif tally.last_timestamp is not None:
+            minute = math.floor(tally.last_timestamp / 60)
+        tally.events += 1
         decision = ingested.decision
         if decision.index is None:
-            self.unrouted += 1
+            tally.unrouted += 1
         else:
-            counts = self.indexes[decision.index]
+            counts = tally.indexes[decision.index]
             counts.matched += 1
             if ingested.indexed:
                 counts.indexed += 1
@@ -131,32 +178,99 @@ class Evaluation:
         for aggregator, matches in self._metric_filters.candidates(event_type):
             if matches(record):
                 aggregator.add(record)
-        if minute is None or not (ingested.indexed and decision.may_be_indexed):
+        if not (ingested.indexed and decision.may_be_indexed):
             return
-        for evaluator, matches, indexes in self._monitor_filters.candidates(event_type):
+        for buckets, matches, indexes in self._monitor_filters.candidates(event_type):
             if (indexes is None or decision.index in indexes) and matches(record):
-                evaluator.add(record, minute)
+                buckets.add(record, minute)
+
+
+class Evaluation:
+    """Feed ingested logs, then evaluate: every monitor at every minute boundary, as Datadog does.
+
+    `feed` accumulates; `advance_to(M)` evaluates the boundaries up to M over what has been fed; `finish`
+    evaluates on past the last log until every window has emptied. `from_tally` evaluates a tally that
+    was accumulated elsewhere (in pieces, merged).
+    """
+
+    def __init__(self, rules: RuleSet, *, keep_timeline: bool = False, tally: Tally | None = None) -> None:
+        self.rules = rules
+        self.accumulator = Accumulator(rules, tally)
+        self.tally = self.accumulator.tally
+        self.monitors: dict[str, MonitorEvaluator] = {}
+        for slug, monitor in rules.monitors.items():
+            _, warning = thresholds(monitor)
+            self.monitors[slug] = MonitorEvaluator(
+                slug,
+                monitor_query(monitor),
+                warning,
+                keep_timeline,
+                options=monitor_options(monitor),
+                buckets=self.tally.monitors[slug],
+                prune=False,
+            )
+        self._last_boundary: int | None = None
+        self._keep_timeline = keep_timeline
+
+    @classmethod
+    def from_tally(cls, rules: RuleSet, tally: Tally, *, keep_timeline: bool = False) -> Evaluation:
+        evaluation = cls(rules, keep_timeline=keep_timeline, tally=tally)
+        evaluation.finish()
+        return evaluation
+
+    @property
+    def metrics(self) -> dict[str, MetricAggregator]:
+        return self.tally.metrics
+
+    @property
+    def indexes(self) -> dict[str, IndexCounts]:
+        return self.tally.indexes
+
+    @property
+    def unrouted(self) -> int:
+        return self.tally.unrouted
+
+    @property
+    def events(self) -> int:
+        return self.tally.events
+
+    def feed(self, ingested: Ingested) -> None:
+        self.accumulator.feed(ingested)
 
     def advance_to(self, minute: int) -> None:
-        """Evaluate every monitor at each minute boundary up to and including `minute`."""
+        """Evaluate every monitor at each minute boundary after the last one evaluated, through `minute`.
+        The first call (or, without one, the first dated log) sets where evaluation starts."""
         if self._last_boundary is None:
-            self._last_boundary = minute
-            return
+            if self.tally.first_minute is None or self.tally.first_minute >= minute:
+                self._last_boundary = minute
+                return
+            self._last_boundary = self.tally.first_minute
         boundary = self._last_boundary + 1
+        evaluators = list(self.monitors.values())
+        dated = sorted({m for e in evaluators for m in e.buckets.minutes}) if not self._keep_timeline else []
         while boundary <= minute:
-            if not self._keep_timeline and all(e.idle for e in self.monitors.values()):
-                break  # nothing in any window and no alert open: every evaluation until `minute` is all OK
-            for evaluator in self.monitors.values():
+            if not self._keep_timeline and all(e.steady for e in evaluators):
+                # Every window was empty at the last evaluation: nothing changes until the next dated minute
+                # enters a window, so the boundaries before it are skipped.
+                following = bisect.bisect_left(dated, boundary - 1)
+                boundary = max(boundary, dated[following] if following < len(dated) else minute + 1)
+                if boundary > minute:
+                    break
+            for evaluator in evaluators:
                 evaluator.evaluate(boundary)
             boundary += 1
         self._last_boundary = max(self._last_boundary, minute)
 
     def finish(self) -> None:
-        """Keep evaluating after the last log until every window has emptied and every alert resolved."""
+        """Evaluate through the last log's windows: up to the boundary after the longest window has emptied."""
+        tally = self.tally
         if self._last_boundary is None:
-            return
-        longest = max((e.window for e in self.monitors.values()), default=0)
-        for _ in range(longest + 1):
-            if all(e.idle for e in self.monitors.values()):
-                break
-            self.advance_to(self._last_boundary + 1)
+            if tally.first_minute is None:
+                return
+            self._last_boundary = tally.first_minute
+        if tally.last_minute is None:
+            end = self._last_boundary
+        else:
+            longest = max((e.window for e in self.monitors.values()), default=0)
+            end = tally.last_minute + longest + 1
+        self.advance_to(max(end, self._last_boundary))

@@ -228,3 +228,34 @@ def _why_invisible(decision: object, wanted: set[str]) -> str:
     if decision.sample_rate >= 1.0:
         return f"is excluded from index '{decision.index}' by '{decision.exclusion}'"
     return f"goes to index '{decision.index}', which the monitor does not evaluate ({', '.join(sorted(wanted))})"
+
+
+@check(
+    "monitor/offline-approximation",
+    Severity.INFO,
+    "a monitor option that replay and rule tests can only approximate is named where the monitor uses it",
+)
+def offline_approximation(context: LintContext) -> Iterator[Finding]:
+    for slug, monitor in context.rules.monitors.items():
+        try:
+            query = monitor_query(monitor)
+        except (ValueError, SearchSyntaxError):
+            continue  # reported by query/syntax, monitor/window-range and the model
+        where = monitor.where("query" if monitor.query is not None else "rollup")
+        if query.rollup not in SINGLE_LOG_ROLLUPS:
+            yield offline_approximation.finding(
+                where,
+                f"monitor '{slug}' ({query.rollup}) keeps each group's last state when its logs stop "
+                "(on_missing_data: default) until Datadog drops the group, after a retention it does not document "
+                "for monitors that set none; replay and rule tests keep the state to the end. It also requires a "
+                "full window, read offline as: the group has logs in the window's first minute",
+                query.rollup,
+            )
+        if "host" in query.group_by:
+            yield offline_approximation.finding(
+                monitor.where("query" if monitor.query is not None else "group_by"),
+                f"monitor '{slug}' groups by host: the provider sends new_host_delay 300 s, which Datadog applies "
+                "to host groups unless new_group_delay is set; replay and rule tests wait the new_group_delay "
+                "default (60 s) for every new group",
+                "host",
+            )

@@ -47,6 +47,13 @@ MAX_DEPTH: Final = 100
 """Nested groups and negations deeper than this are refused rather than risk the interpreter's stack."""
 
 _OPERATOR_WORDS = ("AND", "OR", "NOT", "&&", "||", "-")
+_LUCENE_FIELDS: Final = {
+    "_exists_": "write @attr:* for logs that have an attribute (tag:* for a tag)",
+    "_missing_": "write -@attr:* for logs without an attribute (-tag:* for a tag)",
+    "_default_": "search the message with a bare word or a quoted phrase",
+}
+"""Lucene's meta fields: only Observability Pipelines documents them, so they are refused rather than guessed
+(docs/search-semantics.md, S17)."""
 _CIDR_EXAMPLE = "write it like CIDR(@network.client.ip, 10.0.0.0/8, 15.0.0.0/8)"
 _TOO_DEEP_HINT = f"use at most {MAX_DEPTH} levels of parentheses and NOT"
 
@@ -209,6 +216,12 @@ class _Builder:
         if raw.startswith("@"):
             return FieldRef(FieldKind.ATTRIBUTE, self.attribute_path(raw, start), span)
         name = _unescape(raw)
+        if name in _LUCENE_FIELDS:
+            raise self.error(
+                f"{raw}: is not in Datadog's log search syntax (Observability Pipelines only)",
+                start,
+                _LUCENE_FIELDS[name],
+            )
         if name in RESERVED_ATTRIBUTES:
             return FieldRef(FieldKind.RESERVED, name, span)
         return FieldRef(FieldKind.TAG, name, span)

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from logmon.evaluation import Evaluation, Ingested, Intake, MonitorEvaluator
 from logmon.evaluation.facets import facet_reader, group_value
+from logmon.evaluation.monitors import ALL_GROUPS, MonitorBuckets
 from logmon.logrecord import MISSING
 from logmon.queries import monitor_query
 from logmon.rules.loader import RuleSet
@@ -192,13 +193,14 @@ def brute_force_values(
     """What the monitor sees at `boundary`, testing every log in the window against its query."""
     query = monitor_query(rules.monitors[slug])
     matches = compile_query(parse(query.search))
-    readers = [facet_reader(facet) for facet in query.group_by]
+    grouping = MonitorBuckets(query)
     groups: dict[tuple[str, ...], list[Ingested]] = defaultdict(list)
     for minute, item in fed:
         visible = item.indexed and item.decision.may_be_indexed
         in_index = "*" in query.indexes or item.decision.index in query.indexes
         if boundary - query.window_minutes <= minute < boundary and visible and in_index and matches(item.record):
-            groups[tuple(group_value(read(item.record)) for read in readers)].append(item)
+            for key in grouping.group_keys(item.record):
+                groups[key].append(item)
     if query.rollup == "count":
         values = {key: float(len(items)) for key, items in groups.items()}
     else:
@@ -209,8 +211,10 @@ def brute_force_values(
             key: float(len({group_value(measure(i.record)) for i in items if measure(i.record) not in (MISSING, None)}))
             for key, items in groups.items()
         }
-    if not readers:
+    if not query.group_by:
         values.setdefault((), 0.0)
+    elif not values:
+        values[(ALL_GROUPS,) * len(query.group_by)] = 0.0  # no log for any group: one evaluation of 0
     return values
 
 
@@ -247,10 +251,20 @@ class TestDispatchByEventType:
                 assert boundaries[-1] >= last
             assert evaluator.idle
             states: dict[int, dict[tuple[str, ...], bool]] = {}
+            first_seen: dict[tuple[str, ...], int] = {}
             for boundary in boundaries:
                 expected = brute_force_values(RULES, slug, fed, boundary)
                 assert {key: r.value for key, r in timeline[boundary].items()} == expected, (slug, boundary - T0)
-                states[boundary] = {key: evaluator.compare(v, evaluator.critical) for key, v in expected.items()}
+                for key in expected:
+                    first_seen.setdefault(key, boundary)
+                delayed = {  # a new group is first evaluated new_group_delay (one minute) after it appears
+                    key
+                    for key in expected
+                    if evaluator.group_facets and ALL_GROUPS not in key and first_seen[key] == boundary
+                }
+                states[boundary] = {
+                    key: key not in delayed and evaluator.compare(v, evaluator.critical) for key, v in expected.items()
+                }
             got = sorted(((i.group, i.start, i.end) for i in evaluator.intervals), key=repr)
             assert got == expected_intervals(evaluator, states), slug
 

@@ -211,18 +211,20 @@ class TestEvaluationTimes:
 
 class TestRollupsAndRawLines:
     def test_an_average_monitor_value(self, rules_dir: Path, tmp_path: Path) -> None:
-        """An `avg` monitor's value is the mean of the measure over the window."""
+        """An `avg` monitor is evaluated once its logs fill the window (the mean of the measure), and keeps its
+        last state after they stop, as deployed (require_full_window, on_missing_data: default)."""
         case = run_case(
             rules_dir,
             tmp_path,
             """\
             events:
-              - {event: api_request, fields: {response_time_ms: 400}, at: 10s}
-              - {event: api_request, fields: {response_time_ms: 700}, at: 20s}
+              - {event: api_request, fields: {response_time_ms: 400}, at: 10s, count: 6, every: 1m}
+              - {event: api_request, fields: {response_time_ms: 700}, at: 20s, count: 6, every: 1m}
             expect:
               monitors:
-                - {monitor: slow_requests, at: 1m, state: alert, value: 550}
-                - {monitor: slow_requests, at: 6m, state: ok}
+                - {monitor: slow_requests, at: 1m, state: ok}
+                - {monitor: slow_requests, at: 5m, state: alert, value: 550}
+                - {monitor: slow_requests, at: 15m, state: alert}
             """,
         )
         assert case.passed

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from logmon.logrecord import LogRecord
-from logmon.search import compile_query, matches, parse
+from logmon.search import SearchSyntaxError, compile_query, matches, parse
 
 
 def log(
@@ -271,6 +271,53 @@ class TestMatchingTable:
         """A matcher compiled once gives the same answers as one-off evaluation."""
         for query, record, expected, _ in CASES:
             assert compile_query(parse(query))(record) is expected
+
+
+class TestVrlDivergences:
+    """Where vrl's `match_datadog_query` table answers otherwise, our side (docs/search-semantics.md, V1–V6)."""
+
+    @pytest.mark.parametrize("query", ["_exists_:@a", "_missing_:@a", "-_exists_:env", "_default_:hello"])
+    def test_lucene_meta_fields_are_refused(self, query: str) -> None:
+        """V1: `_exists_:`/`_missing_:`/`_default_:` are refused rather than read as tags."""
+        with pytest.raises(SearchSyntaxError):
+            parse(query)
+
+    @pytest.mark.parametrize("query", ["[4 TO *]", "{1 TO 2}", "NOT [* TO *]"])
+    def test_a_range_needs_a_field(self, query: str) -> None:
+        """V2: a range on free text is refused; the message has no order."""
+        with pytest.raises(SearchSyntaxError, match="a range needs a field"):
+            parse(query)
+
+    @pytest.mark.parametrize(
+        ("query", "tags", "expected"),
+        [
+            ("a:[50 TO *]", ["a:400"], True),
+            ("a:[* TO 4]", ["a:300"], False),
+            ('a:["1" TO "6"]', ["a:500"], False),
+            ("a:[* TO *]", ["a"], False),
+            ("a:[* TO *]", ["a:7"], True),
+        ],
+    )
+    def test_tag_ranges_compare_numbers(self, query: str, tags: list[str], expected: bool) -> None:
+        """V3: a tag range reads the tag's value as a number, not as text."""
+        assert matches(query, log(tags=tags)) is expected
+
+    @pytest.mark.parametrize(
+        ("attrs", "expected"), [({"a": "5"}, False), ({"a": 5}, True), ({"a": "500"}, False), ({"a": 3}, False)]
+    )
+    def test_quoted_bounds_are_numbers_and_text_never_in_range(self, attrs: dict[str, Any], expected: bool) -> None:
+        """V4: `["4" TO *]` is the number range from 4; a text value is never inside it."""
+        assert matches('@a:["4" TO *]', log(attrs)) is expected
+
+    def test_any_json_key_is_an_attribute_name(self) -> None:
+        """V5: `@a%` names the JSON key `a%`."""
+        assert matches("@a%:3", log({"a%": 3}))
+        assert not matches("@a%:3", log({"a-b": 3}))
+
+    def test_quotes_are_part_of_an_attribute_name(self) -> None:
+        """V6: `@"a-b"` is not `@a-b`; write the name plainly."""
+        assert not matches('@\\"a-b\\":1', log({"a-b": 1}))
+        assert matches("@a-b:1", log({"a-b": 1}))
 
 
 class TestMatcherState:

@@ -252,6 +252,10 @@ class TestErrors:
             ("@a..b:c", 1, "empty segment in attribute path", "@parent.child"),
             ("a !b", 3, "special character '!'", "escape it"),
             ("#calc:1", 1, "calculated fields", "\\#"),
+            ("_exists_:@a", 1, "_exists_: is not in Datadog's log search syntax", "@attr:*"),
+            ("NOT _missing_:env", 5, "_missing_: is not in Datadog's log search syntax", "-@attr:*"),
+            ("_default_:hello", 1, "_default_: is not in Datadog's log search syntax", "bare word"),
+            ("a _exists_:(b OR c)", 3, "_exists_: is not in", "@attr:*"),
         ],
     )
     def test_bad_query(self, text: str, column: int, message: str, hint: str) -> None:

@@ -1,0 +1,165 @@
+"""Replay in pieces: on N local processes (`--jobs N`) or on a Dask cluster (`--cluster ADDRESS`).
+
+The input is cut into pieces: whole files, and large files into byte ranges that start and end on line
+boundaries. Each piece is replayed on its own into a `ReplayPart` (counters and per-minute buckets), the
+parts are merged in input order, and the merged part is evaluated once, by the same code that replays a
+single stream. So the report equals the single-process report exactly:
+
+- line numbers (malformed lines) continue from piece to piece, since every part counts its lines;
+- a line without a date takes the date of the last dated line before it, even when that line is in an
+  earlier piece: a part keeps such lines' monitor buckets aside until the merge says which minute they
+  belong to (`MonitorBuckets.undated`), so where the cuts fall never matters;
+- sums are exact and sketches merge exactly, so distribution metrics and measure rollups do not depend on
+  how the input was cut.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from logmon.replay import Replay, ReplayPart
+from logmon.rules.loader import RuleSet
+
+MIN_PIECE_BYTES = 1 << 20
+"""Smaller files are not cut: a piece costs a task and a merge."""
+PIECES_PER_JOB = 4
+"""More pieces than processes, so a process slowed by a busy machine does not hold up the others."""
+_READ_SIZE = 1 << 16
+
+
+class ClusterUnavailable(RuntimeError):
+    """The Dask extra is missing or the scheduler cannot be reached; the message says what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """Bytes [start, end) of one file, both on line boundaries (end is the file's size for its last piece)."""
+
+    path: str
+    start: int
+    end: int
+
+
+def line_start_at_or_after(path: str, offset: int, size: int) -> int:
+    """The first line boundary at or after `offset`: 0, or the position right after a newline."""
+    if offset <= 0:
+        return 0
+    with open(path, "rb") as stream:
+        stream.seek(offset - 1)
+        position = offset - 1
+        while position < size:
+            block = stream.read(_READ_SIZE)
+            if not block:
+                break
+            newline = block.find(b"\n")
+            if newline >= 0:
+                return position + newline + 1
+            position += len(block)
+    return size
+
+
+def pieces(paths: Sequence[Path], jobs: int) -> list[Piece]:
+    """The input cut for `jobs` workers, in input order: files whole, large ones in byte ranges."""
+    sizes = [(str(path.resolve()), path.stat().st_size) for path in paths]
+    total = sum(size for _, size in sizes)
+    target = max(MIN_PIECE_BYTES, -(-total // max(1, jobs * PIECES_PER_JOB)))
+    cut: list[Piece] = []
+    for path, size in sizes:
+        count = max(1, -(-size // target))
+        bounds = sorted({0, size, *(line_start_at_or_after(path, size * n // count, size) for n in range(1, count))})
+        cut.extend(Piece(path, start, end) for start, end in itertools.pairwise(bounds))
+        if size == 0:
+            cut.append(Piece(path, 0, 0))
+    return cut
+
+
+def piece_lines(piece: Piece) -> Iterator[bytes]:
+    """The lines of a piece, exactly as iterating the whole file yields them."""
+    with open(piece.path, "rb") as stream:
+        stream.seek(piece.start)
+        position = piece.start
+        for line in stream:
+            if position >= piece.end:
+                break
+            position += len(line)
+            yield line
+
+
+def replay_piece(rules: RuleSet, piece: Piece) -> ReplayPart:
+    """One piece through intake, routing, metrics and monitor buckets (no evaluation)."""
+    return Replay(rules).accumulate(piece_lines(piece))
+
+
+def merged(parts: Sequence[ReplayPart]) -> ReplayPart:
+    first, *rest = parts
+    for part in rest:
+        first.merge(part)
+    return first
+
+
+_WORKER_RULES: RuleSet | None = None
+
+
+def _start_worker(rules: RuleSet) -> None:
+    global _WORKER_RULES  # noqa: PLW0603 - one rule set per worker process, sent once
+    _WORKER_RULES = rules
+
+
+def _replay_in_worker(piece: Piece) -> ReplayPart:
+    assert _WORKER_RULES is not None
+    return replay_piece(_WORKER_RULES, piece)
+
+
+def replay_jobs(
+    rules: RuleSet, paths: Sequence[Path], jobs: int, progress: Callable[[int], None] | None = None
+) -> ReplayPart:
+    """Replay the files on `jobs` processes and merge the parts in input order."""
+    cut = pieces(paths, jobs)
+    if jobs <= 1 or len(cut) == 1:
+        parts = []
+        for piece in cut:
+            parts.append(replay_piece(rules, piece))
+            if progress is not None:
+                progress(piece.end - piece.start)
+        return merged(parts)
+    with ProcessPoolExecutor(max_workers=min(jobs, len(cut)), initializer=_start_worker, initargs=(rules,)) as pool:
+        parts = []
+        for piece, part in zip(cut, pool.map(_replay_in_worker, cut), strict=True):
+            parts.append(part)
+            if progress is not None:
+                progress(piece.end - piece.start)
+    return merged(parts)
+
+
+def replay_cluster(rules: RuleSet, paths: Sequence[Path], address: str, client: Any = None) -> ReplayPart:
+    """Replay the files' pieces as tasks on the Dask scheduler at `address` and merge the parts."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ClusterUnavailable(
+            "--cluster needs Dask's distributed scheduler client; install it with pip install 'logmon[cluster]'"
+        ) from None
+    own = client is None
+    if own:
+        try:
+            client = Client(address, timeout="10s")  # type: ignore[no-untyped-call]
+        except (OSError, TimeoutError, ValueError) as error:
+            raise ClusterUnavailable(
+                f"cannot reach the Dask scheduler at {address} ({error}); check the address (tcp://host:8786) and "
+                "that the scheduler is running and reachable from here"
+            ) from None
+    try:
+        workers = client.scheduler_info().get("workers", {})
+        threads = max(1, sum(int(worker.get("nthreads", 1)) for worker in workers.values()))
+        cut = pieces(paths, threads)
+        shared = client.scatter(rules, broadcast=True)
+        futures = client.map(replay_piece, [shared] * len(cut), cut, pure=False)
+        return merged(client.gather(futures))
+    finally:
+        if own:
+            client.close()
