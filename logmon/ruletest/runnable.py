@@ -40,7 +40,7 @@ def rules_findings(rules: RuleSet) -> list[Finding]:
                 )
             )
     for slug, pipeline in rules.pipelines.items():
-        for processor in pipeline.processors:
+        for processor, _ in pipeline.all_processors():
             if isinstance(processor, ArithmeticProcessor):
                 try:
                     parse_expression(processor.expression)
