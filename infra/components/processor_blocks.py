@@ -91,6 +91,16 @@ def enrichment_processor_args(
                 **common,
             )
         )
+    if isinstance(processor, model.ArrayMapProcessor):
+        return datadog.LogsCustomPipelineProcessorArgs(
+            array_map_processor=datadog.LogsCustomPipelineProcessorArrayMapProcessorArgs(
+                source=processor.source,
+                target=processor.target,
+                preserve_source=processor.preserve_source,
+                processors=[_array_map_step(inner) for inner in processor.processors],
+                **common,
+            )
+        )
     if isinstance(processor, model.NestedPipeline):
         return datadog.LogsCustomPipelineProcessorArgs(
             pipeline=datadog.LogsCustomPipelineProcessorPipelineArgs(
@@ -133,6 +143,55 @@ def _array_operation(operation: Any) -> datadog.LogsCustomPipelineProcessorArray
             value_to_extract=operation.value_to_extract,
             target=operation.target,
             override_on_conflict=operation.override_on_conflict,
+        )
+    )
+
+
+def _array_map_step(processor: model.ArrayMapStep) -> datadog.LogsCustomPipelineProcessorArrayMapProcessorProcessorArgs:
+    """An array map's sub-processor: the provider's sub-blocks take a name but no `is_enabled`."""
+    name = processor.name or processor.type.replace("_", " ")
+    if isinstance(processor, model.AttributeRemapper):
+        return datadog.LogsCustomPipelineProcessorArrayMapProcessorProcessorArgs(
+            attribute_remapper=datadog.LogsCustomPipelineProcessorArrayMapProcessorProcessorAttributeRemapperArgs(
+                name=name,
+                sources=processor.sources,
+                target=processor.target,
+                target_format=None if processor.target_format == "auto" else processor.target_format,
+                preserve_source=processor.preserve_source,
+                override_on_conflict=processor.override_on_conflict,
+            )
+        )
+    if isinstance(processor, model.StringBuilderProcessor):
+        return datadog.LogsCustomPipelineProcessorArrayMapProcessorProcessorArgs(
+            string_builder_processor=datadog.LogsCustomPipelineProcessorArrayMapProcessorProcessorStringBuilderProcessorArgs(
+                name=name,
+                template=processor.template,
+                target=processor.target,
+                is_replace_missing=processor.is_replace_missing,
+            )
+        )
+    if isinstance(processor, model.ArithmeticProcessor):
+        return datadog.LogsCustomPipelineProcessorArrayMapProcessorProcessorArgs(
+            arithmetic_processor=datadog.LogsCustomPipelineProcessorArrayMapProcessorProcessorArithmeticProcessorArgs(
+                name=name,
+                expression=processor.expression,
+                target=processor.target,
+                is_replace_missing=processor.is_replace_missing,
+            )
+        )
+    return datadog.LogsCustomPipelineProcessorArrayMapProcessorProcessorArgs(
+        category_processor=datadog.LogsCustomPipelineProcessorArrayMapProcessorProcessorCategoryProcessorArgs(
+            name=name,
+            target=processor.target,
+            categories=[
+                datadog.LogsCustomPipelineProcessorArrayMapProcessorProcessorCategoryProcessorCategoryArgs(
+                    name=category.name,
+                    filter=datadog.LogsCustomPipelineProcessorArrayMapProcessorProcessorCategoryProcessorCategoryFilterArgs(
+                        query=category.filter
+                    ),
+                )
+                for category in processor.categories
+            ],
         )
     )
 

@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import base64
 import binascii
+import copy
+import dataclasses
 import functools
+import json
 import re
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 from urllib.parse import parse_qsl, unquote_plus, urlsplit
+
+from pydantic import TypeAdapter
 
 from logmon.emulator.processors import CompileFilter, Getter, Step, getter
 from logmon.logrecord import MISSING, LogRecord, is_mapping, iter_path_values, pop_path, set_path
@@ -27,6 +32,12 @@ DEFAULT_PORTS: Final = {"http": 80, "https": 443}
 
 TEMPLATE_RESULT_LIMIT: Final = 256
 """String builder: "Results of a template cannot exceed 256 characters" (Datadog's processor page)."""
+
+ARRAY_MAP_LIMIT: Final = 50
+"""The array map processor: "Processing is limited to the first 50 elements of the source array"."""
+
+ELEMENT_ALIASES: Final = {"$sourceElem": "__sourceElem", "$targetElem": "__targetElem"}
+"""The array map's element names, spelled so that arithmetic expressions parse them as attribute names."""
 
 UNEXCLUDABLE: Final = frozenset({"host", "source", "service", "status", "message", "timestamp"})
 """Reserved attributes the exclude attribute processor cannot remove (Datadog's processor page)."""
@@ -56,6 +67,8 @@ def compile_enricher(
         return _unknown_output([processor.source], processor.target)
     if isinstance(processor, model.NestedPipeline):
         return _nested_pipeline(processor, compile_filter, compile_processor)
+    if isinstance(processor, model.ArrayMapProcessor):
+        return _array_map(processor, compile_filter, compile_processor)
     raise TypeError(f"no emulation for {type(processor).__name__}")
 
 
@@ -465,5 +478,57 @@ def _nested_pipeline(
         if matches(record):
             for inner in steps:
                 inner(record)
+
+    return step
+
+
+# ---------------------------------------------------------------------------------------------- array map
+
+_ARRAY_MAP_STEP: TypeAdapter[model.ArrayMapStep] = TypeAdapter(model.ArrayMapStep)
+
+
+def _element_step(processor: model.ArrayMapStep, compile_filter: CompileFilter, compile: CompileProcessor) -> Step:
+    """A sub-processor compiled over a scratch log holding the elements under their aliases."""
+    text = json.dumps(processor.model_dump(mode="json"))
+    for name, alias in ELEMENT_ALIASES.items():
+        text = text.replace(name, alias)
+    step = compile(_ARRAY_MAP_STEP.validate_python(json.loads(text)), compile_filter)
+    assert step is not None
+    return step
+
+
+def _array_map(
+    processor: model.ArrayMapProcessor, compile_filter: CompileFilter, compile_processor: CompileProcessor
+) -> Step:
+    steps = [_element_step(inner, compile_filter, compile_processor) for inner in processor.processors]
+    read_source, read_target = getter(processor.source), getter(processor.target)
+    source, target, preserve = processor.source, processor.target, processor.preserve_source
+    in_place = source == target
+    source_alias, target_alias = ELEMENT_ALIASES["$sourceElem"], ELEMENT_ALIASES["$targetElem"]
+
+    def step(record: LogRecord) -> None:
+        array = read_source(record.attributes)
+        if not isinstance(array, list):
+            return
+        existing = array if in_place else read_target(record.attributes)
+        existing = existing if isinstance(existing, list) else []
+        built: list[Any] = []
+        undecided = False
+        for position, element in enumerate(array[:ARRAY_MAP_LIMIT]):
+            # Each element sees the log as it was, whatever a sub-processor did for the element before it.
+            attributes = copy.deepcopy(record.attributes)
+            attributes[source_alias] = copy.deepcopy(element)
+            if position < len(existing):
+                attributes[target_alias] = copy.deepcopy(existing[position])
+            scratch = dataclasses.replace(record, attributes=attributes, tags=list(record.tags), unknown=frozenset())
+            for inner in steps:
+                inner(scratch)
+            undecided = undecided or bool(scratch.unknown)
+            built.append(scratch.attributes.get(target_alias, {}))
+        if not preserve and not in_place:
+            pop_path(record.attributes, source)
+        set_path(record.attributes, target, built + existing[len(built) :])
+        if undecided:
+            record.mark_unknown(target)
 
     return step

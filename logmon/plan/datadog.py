@@ -52,6 +52,7 @@ _PROCESSOR_TYPES = {
     "geoIpParser": "geo-ip-parser",
     "referenceTableLookupProcessor": "lookup-processor",
     "pipeline": "pipeline",
+    "arrayMapProcessor": "array-map-processor",
 }
 _ARRAY_OPERATION_TYPES = {"keyValue": "key-value"}
 """The provider's array operation block → the API's operation `type`, where the two names differ."""

@@ -383,6 +383,37 @@ class ReferenceTableLookupProcessor(_Processor):
     lookup_enrichment_table: str = Field(min_length=1)
 
 
+ArrayMapStep = Annotated[
+    AttributeRemapper | StringBuilderProcessor | ArithmeticProcessor | CategoryProcessor, Field(discriminator="type")
+]
+
+
+class ArrayMapProcessor(_Processor):
+    """Sub-processors applied to each element of an array (its first 50), building a target array.
+
+    Inside them, `$sourceElem` is the current element and `$targetElem` the element being built."""
+
+    type: Literal["array_map_processor"]
+    source: str
+    target: str
+    """The array built; equal to `source` to transform the elements in place."""
+    preserve_source: bool = True
+    processors: list[ArrayMapStep] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _sub_processors_as_the_provider_takes_them(self) -> ArrayMapProcessor:
+        for position, processor in enumerate(self.processors, start=1):
+            if not processor.target.startswith("$targetElem"):
+                raise ValueError(
+                    f"sub-processor {position} writes '{processor.target}'; every target starts with `$targetElem`"
+                )
+            if isinstance(processor, AttributeRemapper) and "tag" in (processor.source_type, processor.target_type):
+                raise ValueError(f"sub-processor {position}: an array map remaps attributes only, not tags")
+            if not processor.enabled:
+                raise ValueError(f"sub-processor {position}: sub-processors cannot be disabled; remove it instead")
+        return self
+
+
 class NestedPipeline(_Processor):
     """A pipeline inside a pipeline; Datadog allows one level: a nested pipeline holds processors only."""
 
@@ -411,6 +442,7 @@ Processor = Annotated[
     | ExcludeAttributeProcessor
     | GeoIpParser
     | ReferenceTableLookupProcessor
+    | ArrayMapProcessor
     | NestedPipeline,
     Field(discriminator="type"),
 ]

@@ -188,6 +188,102 @@ DOCUMENTED: dict[str, Documented] = {
         {"network": {"client": {"ip": "198.51.100.23"}}},
         {"network": {"client": {"ip": "198.51.100.23"}}, "sourceIps": ["198.51.100.23"]},
     ),
+    "array-map": Documented(
+        f"{PAGES}array_map_processor/ — Before and after state of logs",
+        {
+            "type": "array_map_processor",
+            "source": "connections",
+            "target": "network.connections",
+            "processors": [
+                {"type": "attribute_remapper", "sources": ["$sourceElem.src_ip"], "target": "$targetElem.source"},
+                {
+                    "type": "string_builder_processor",
+                    "template": "%{$sourceElem.proto}/%{$sourceElem.dst_port}",
+                    "target": "$targetElem.service",
+                },
+            ],
+        },
+        {"connections": [{"src_ip": "10.0.0.1", "dst_port": 443, "proto": "tcp"}]},
+        {
+            "connections": [{"src_ip": "10.0.0.1", "dst_port": 443, "proto": "tcp"}],
+            "network": {"connections": [{"source": "10.0.0.1", "service": "tcp/443"}]},
+        },
+    ),
+    "array-map-primitive-elements": Documented(
+        f"{PAGES}array_map_processor/ — Sub-processors, Attribute Remapper",
+        {
+            "type": "array_map_processor",
+            "source": "items",
+            "target": "out",
+            "processors": [
+                {
+                    "type": "attribute_remapper",
+                    "sources": ["$sourceElem"],
+                    "target": "$targetElem.ip",
+                    "preserve_source": True,
+                }
+            ],
+        },
+        {"items": ["10.0.0.1", "10.0.0.2"]},
+        {"items": ["10.0.0.1", "10.0.0.2"], "out": [{"ip": "10.0.0.1"}, {"ip": "10.0.0.2"}]},
+    ),
+    "array-map-parent-attribute": Documented(
+        f"{PAGES}array_map_processor/ — Sub-processors, String Builder Processor",
+        {
+            "type": "array_map_processor",
+            "source": "items",
+            "target": "out",
+            "processors": [
+                {
+                    "type": "string_builder_processor",
+                    "template": "%{$sourceElem.name}.%{region}",
+                    "target": "$targetElem.fqdn",
+                }
+            ],
+        },
+        {"region": "us-east-1", "items": [{"name": "db-1"}, {"name": "db-2"}]},
+        {
+            "region": "us-east-1",
+            "items": [{"name": "db-1"}, {"name": "db-2"}],
+            "out": [{"fqdn": "db-1.us-east-1"}, {"fqdn": "db-2.us-east-1"}],
+        },
+    ),
+    "array-map-arithmetic": Documented(
+        f"{PAGES}array_map_processor/ — Sub-processors, Arithmetic Processor",
+        {
+            "type": "array_map_processor",
+            "source": "items",
+            "target": "out",
+            "processors": [
+                {"type": "arithmetic_processor", "expression": "$sourceElem.bytes / 1024", "target": "$targetElem.kb"}
+            ],
+        },
+        {"items": [{"bytes": 1024}, {"bytes": 2048}]},
+        {"items": [{"bytes": 1024}, {"bytes": 2048}], "out": [{"kb": 1}, {"kb": 2}]},
+    ),
+    "array-map-category": Documented(
+        f"{PAGES}array_map_processor/ — Sub-processors, Category Processor",
+        {
+            "type": "array_map_processor",
+            "source": "items",
+            "target": "out",
+            "processors": [
+                {
+                    "type": "category_processor",
+                    "target": "$targetElem.severity",
+                    "categories": [
+                        {"name": "high", "filter": "@$sourceElem.status:critical"},
+                        {"name": "medium", "filter": "@$sourceElem.status:warning"},
+                    ],
+                }
+            ],
+        },
+        {"items": [{"status": "critical"}, {"status": "warning"}]},
+        {
+            "items": [{"status": "critical"}, {"status": "warning"}],
+            "out": [{"severity": "high"}, {"severity": "medium"}],
+        },
+    ),
     "exclude-attribute": Documented(
         f"{PAGES}exclude_attribute_processor/ — Before and after state of logs",
         {"type": "exclude_attribute_processor", "attribute_to_exclude": "http.response.body"},
@@ -497,3 +593,63 @@ class TestNestedPipeline:
         )
         log = Emulator(rules, source="nginx").process({"service": "web", "http": {"url": "/a"}})
         assert "url_details" not in log.attributes["http"]
+
+
+class TestArrayMap:
+    def test_in_place_keeps_elements_beyond_the_limit(self) -> None:
+        """With source equal to target, elements change in place, and only the first 50 are processed."""
+        definition = {
+            "type": "array_map_processor",
+            "source": "items",
+            "target": "items",
+            "processors": [
+                {"type": "arithmetic_processor", "expression": "$sourceElem.n * 2", "target": "$targetElem.n"}
+            ],
+        }
+        log = run(definition, {"items": [{"n": i} for i in range(52)]})
+        assert log.attributes["items"][49] == {"n": 98}
+        assert log.attributes["items"][50:] == [{"n": 50}, {"n": 51}]
+
+    def test_source_removed_unless_preserved(self) -> None:
+        """`preserve_source: false` removes the source array once the target is built."""
+        definition = {
+            "type": "array_map_processor",
+            "source": "items",
+            "target": "out",
+            "preserve_source": False,
+            "processors": [{"type": "attribute_remapper", "sources": ["$sourceElem"], "target": "$targetElem"}],
+        }
+        assert run(definition, {"items": [1, 2]}).attributes == {"out": [1, 2]}
+
+    def test_sub_processor_does_not_touch_the_parent_log(self) -> None:
+        """A sub-processor moving a parent attribute changes only the element it builds."""
+        definition = {
+            "type": "array_map_processor",
+            "source": "items",
+            "target": "out",
+            "processors": [{"type": "attribute_remapper", "sources": ["http.method"], "target": "$targetElem.m"}],
+        }
+        log = run(definition, {"http": {"method": "GET"}, "items": [1, 2]})
+        assert log.attributes["http"] == {"method": "GET"}
+        assert log.attributes["out"] == [{"m": "GET"}, {"m": "GET"}]
+
+    @pytest.mark.parametrize(
+        ("sub", "message"),
+        [
+            ({"type": "string_builder_processor", "template": "%{a}", "target": "out"}, "starts with `.targetElem`"),
+            (
+                {"type": "attribute_remapper", "sources": ["env"], "source_type": "tag", "target": "$targetElem.e"},
+                "not tags",
+            ),
+            (
+                {"type": "string_builder_processor", "template": "%{a}", "target": "$targetElem", "enabled": False},
+                "cannot be disabled",
+            ),
+        ],
+    )
+    def test_sub_processors_the_provider_cannot_take_are_refused(self, sub: dict[str, Any], message: str) -> None:
+        """Targets outside `$targetElem`, tag remapping and disabled sub-processors are validation errors."""
+        with pytest.raises(ValidationError, match=message):
+            PROCESSOR.validate_python(
+                {"type": "array_map_processor", "source": "a", "target": "b", "processors": [sub]}
+            )

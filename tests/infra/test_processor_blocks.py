@@ -40,6 +40,16 @@ RULES = """
           - {type: exclude_attribute_processor, attribute_to_exclude: http.response.body}
           - {type: geo_ip_parser}
           - {type: reference_table_lookup_processor, source: usr.id, target: usr.team, lookup_enrichment_table: users}
+          - type: array_map_processor
+            source: connections
+            target: network.connections
+            processors:
+              - {type: attribute_remapper, sources: [$sourceElem.src_ip], target: $targetElem.source}
+              - {type: string_builder_processor, template: "%{$sourceElem.proto}", target: $targetElem.service}
+              - {type: arithmetic_processor, expression: "$sourceElem.bytes / 1024", target: $targetElem.kb}
+              - type: category_processor
+                target: $targetElem.severity
+                categories: [{name: high, filter: "@$sourceElem.status:critical"}]
           - type: pipeline
             name: nested
             filter: "service:web"
@@ -48,6 +58,10 @@ RULES = """
               - {type: string_builder_processor, template: "%{a}", target: b}
               - {type: status_remapper, sources: [level]}
               - {type: array_processor, operation: {type: length, source: tags, target: tag_count}}
+              - type: array_map_processor
+                source: items
+                target: items
+                processors: [{type: string_builder_processor, template: "%{region}", target: $targetElem.region}]
 """
 
 
@@ -79,7 +93,7 @@ class TestProcessorBlocks:
         assert problems == []
         types = [processor["type"] for processor in document["processors"]]
         assert types[-1] == "pipeline"
-        assert {"url-parser", "user-agent-parser", "array-processor", "decoder-processor", "geo-ip-parser"} <= set(
+        assert {"url-parser", "user-agent-parser", "array-map-processor", "decoder-processor", "geo-ip-parser"} <= set(
             types
         )
 
