@@ -145,20 +145,38 @@ def parse_url(text: str, normalize_ending_slashes: bool = False) -> tuple[dict[s
 
 
 def _url_parser(processor: model.UrlParser) -> Step:
-    readers = tuple(getter(source) for source in processor.sources)
-    target, normalize = processor.target, processor.normalize_ending_slashes
+    normalize = processor.normalize_ending_slashes
+
+    def parse(text: str) -> tuple[dict[str, Any], list[str]] | None:
+        parsed = parse_url(text, normalize)
+        if parsed is None:
+            return None
+        details, repeated = parsed
+        return details, [f"queryString.{key}" for key in repeated]
+
+    return _parser_step(processor.sources, processor.target, parse)
+
+
+ParseText = Callable[[str], tuple[dict[str, Any], list[str]] | None]
+"""A parser processor's work on its source text: the details written under the target and the paths below
+the target whose value cannot be known; None leaves the log unchanged."""
+
+
+def _parser_step(sources: Sequence[str], target: str, parse: ParseText) -> Step:
+    """A processor that parses the first text source into details under `target` (URL, user agent)."""
+    readers = tuple(getter(source) for source in sources)
 
     def step(record: LogRecord) -> None:
         value = _first_value(record, readers)
         if not isinstance(value, str):
             return
-        parsed = parse_url(value, normalize)
+        parsed = parse(value)
         if parsed is None:
             return
-        details, repeated = parsed
+        details, unknown = parsed
         set_path(record.attributes, target, details)
-        for key in repeated:
-            record.mark_unknown(f"{target}.queryString.{key}")
+        for path in unknown:
+            record.mark_unknown(f"{target}.{path}")
 
     return step
 
@@ -208,19 +226,14 @@ def parse_user_agent(text: str) -> tuple[dict[str, Any], bool]:
 
 
 def _user_agent_parser(processor: model.UserAgentParser) -> Step:
-    readers = tuple(getter(source) for source in processor.sources)
-    target, encoded = processor.target, processor.is_encoded
+    encoded = processor.is_encoded
 
-    def step(record: LogRecord) -> None:
-        value = _first_value(record, readers)
-        if not isinstance(value, str):
-            return
-        details, category_known = parse_user_agent(unquote_plus(value) if encoded else value)
-        set_path(record.attributes, target, {part: dict(fields) for part, fields in details.items()})
-        if not category_known:
-            record.mark_unknown(f"{target}.device.category")
+    def parse(text: str) -> tuple[dict[str, Any], list[str]]:
+        details, category_known = parse_user_agent(unquote_plus(text) if encoded else text)
+        copied = {part: dict(fields) for part, fields in details.items()}  # the parse is cached: never share it
+        return copied, [] if category_known else ["device.category"]
 
-    return step
+    return _parser_step(processor.sources, processor.target, parse)
 
 
 # --------------------------------------------------------------------------------------- string builder
