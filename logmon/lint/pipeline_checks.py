@@ -132,11 +132,12 @@ def array_filter(context: LintContext) -> Iterator[Finding]:
 @check(
     "query/unknown-offline",
     Severity.WARNING,
-    "queries on attributes only Datadog can compute: rule tests and replay cannot decide them",
+    "queries and group-bys on attributes only Datadog can compute: rule tests and replay cannot decide them",
 )
 def query_unknown_offline(context: LintContext) -> Iterator[Finding]:
     if not unknown_outputs(context.rules):
         return
+    yield from _group_bys_unknown_offline(context)
     from logmon.lint.query_checks import term_offset, term_text, terms_with_events
 
     for site in context.queries:
@@ -155,3 +156,24 @@ def query_unknown_offline(context: LintContext) -> Iterator[Finding]:
                 "tests and replay cannot prove this term",
                 term_text(site, term),
             )
+
+
+def _group_bys_unknown_offline(context: LintContext) -> Iterator[Finding]:
+    grouped: list[tuple[str, model.RuleModel, list[str]]] = [
+        (f"monitor '{slug}'", monitor, list(monitor.group_by)) for slug, monitor in context.rules.monitors.items()
+    ]
+    grouped += [
+        (f"metric '{name}'", metric, [group.path for group in metric.group_bys()])
+        for name, metric in context.rules.metrics.items()
+    ]
+    for what, rule, paths in grouped:
+        for position, path in enumerate(paths):
+            output = unknown_output_at(context.rules, path)
+            if output is not None:
+                yield query_unknown_offline.finding(
+                    rule.item_where("group_by", position),
+                    f"{what} groups by '@{path.removeprefix('@')}', filled by pipeline '{output.pipeline}' "
+                    f"{_label(output.processor)} from {output.source}; offline its groups are unknown, so rule "
+                    "tests and replay cannot prove them",
+                    path,
+                )
