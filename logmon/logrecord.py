@@ -42,6 +42,19 @@ class LogRecord:
     """Seconds since the epoch, UTC."""
     tags: list[str] = field(default_factory=list)
     """`key:value` (or bare `value`) strings, lower-case as Datadog stores them."""
+    span_id: str = ""
+    """Set by a span ID remapper: the span the log belongs to."""
+    unknown: frozenset[str] = frozenset()
+    """Attribute paths Datadog writes that the emulator cannot compute offline (a GeoIP lookup, a Reference
+    Table): a query over one of them, or over anything below it, is undecidable rather than false."""
+
+    def mark_unknown(self, path: str) -> None:
+        """Record that Datadog sets `path` (and what lies below it) to a value unknown offline."""
+        self.unknown = self.unknown | {path}
+
+    def is_unknown(self, path: str) -> bool:
+        """Whether the value at `path` is one the emulator cannot know (it lies at or below an unknown path)."""
+        return any(path == unknown or path.startswith(unknown + ".") for unknown in self.unknown)
 
     def reserved(self, name: str) -> str:
         value: str = getattr(self, name)

@@ -12,6 +12,7 @@ import pulumi
 import pulumi_datadog as datadog
 
 from infra.components.org_order import merged_order
+from infra.components.processor_blocks import enrichment_processor_args
 from logmon.queries import monitor_options, query_text, thresholds
 from logmon.rules import model
 from logmon.rules.loader import RuleSet
@@ -177,7 +178,8 @@ def processor_args(processor: model.Processor) -> datadog.LogsCustomPipelineProc
                 **common,
             )
         )
-    assert isinstance(processor, model.ArithmeticProcessor)
+    if not isinstance(processor, model.ArithmeticProcessor):
+        return enrichment_processor_args(processor, common, processor_args)
     return datadog.LogsCustomPipelineProcessorArgs(
         arithmetic_processor=datadog.LogsCustomPipelineProcessorArithmeticProcessorArgs(
             target=processor.target,

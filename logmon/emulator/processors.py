@@ -43,7 +43,9 @@ def compile_processor(processor: model.Processor, compile_filter: CompileFilter)
         return _lookup(processor)
     if isinstance(processor, model.ArithmeticProcessor):
         return _arithmetic(processor)
-    raise TypeError(f"no emulation for {type(processor).__name__}")
+    from logmon.emulator.enrichers import compile_enricher  # it builds on this module's helpers
+
+    return compile_enricher(processor, compile_filter, compile_processor)
 
 
 Getter = Callable[[dict[str, Any]], Any]

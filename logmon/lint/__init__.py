@@ -15,6 +15,7 @@ from logmon.lint import (  # noqa: F401  (each module registers its checks)
     logger_checks,
     metric_checks,
     monitor_checks,
+    pipeline_checks,
     query_checks,
     retention_checks,
     scanner_checks,

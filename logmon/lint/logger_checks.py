@@ -75,7 +75,7 @@ def reserved_key(context: LintContext) -> Iterator[Finding]:
 def unused_source(context: LintContext) -> Iterator[Finding]:
     documents = [sample.raw for sample in context.samples]
     for slug, pipeline in context.rules.pipelines.items():
-        for processor in pipeline.processors:
+        for processor, _ in pipeline.all_processors():
             sources = getattr(processor, "sources", None)
             if sources is None or getattr(processor, "source_type", "attribute") == "tag":
                 continue
@@ -99,7 +99,7 @@ def expression(context: LintContext) -> Iterator[Finding]:
     from logmon.rules.model import ArithmeticProcessor
 
     for slug, pipeline in context.rules.pipelines.items():
-        for processor in pipeline.processors:
+        for processor, _ in pipeline.all_processors():
             if not isinstance(processor, ArithmeticProcessor):
                 continue
             try:

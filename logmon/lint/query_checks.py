@@ -126,6 +126,10 @@ def attribute_problem(context: LintContext, path: str, stage: str, events: set[s
     path = path.removeprefix("@")
     if "*" in path or "?" in path:
         return None
+    from logmon.lint.pipeline_checks import unknown_output_at
+
+    if unknown_output_at(context.rules, path) is not None:
+        return None  # Datadog fills it; `query/unknown-offline` says the emulator cannot
     known = dict(context.fields)
     if stage == "either":
         for name, raw_info in context.raw_fields.items():

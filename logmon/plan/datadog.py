@@ -42,7 +42,20 @@ _PROCESSOR_TYPES = {
     "categoryProcessor": "category-processor",
     "arithmeticProcessor": "arithmetic-processor",
     "lookupProcessor": "lookup-processor",
+    "spanIdRemapper": "span-id-remapper",
+    "urlParser": "url-parser",
+    "userAgentParser": "user-agent-parser",
+    "stringBuilderProcessor": "string-builder-processor",
+    "arrayProcessor": "array-processor",
+    "decoderProcessor": "decoder-processor",
+    "excludeAttributeProcessor": "exclude-attribute",
+    "geoIpParser": "geo-ip-parser",
+    "referenceTableLookupProcessor": "lookup-processor",
+    "pipeline": "pipeline",
+    "arrayMapProcessor": "array-map-processor",
 }
+_ARRAY_OPERATION_TYPES = {"keyValue": "key-value"}
+"""The provider's array operation block → the API's operation `type`, where the two names differ."""
 
 
 def _snake(name: str) -> str:
@@ -98,6 +111,16 @@ def _processor(block: Mapping[str, Any]) -> dict[str, Any]:
             document["categories"] = [{"name": c["name"], "filter": c["filter"]} for c in value]
         elif key == "lookupTables":
             document["lookup_table"] = value
+        elif key == "operation":
+            ((operation, fields),) = value.items()
+            document["operation"] = {
+                "type": _ARRAY_OPERATION_TYPES.get(operation, operation),
+                **{_snake(name): item for name, item in fields.items()},
+            }
+        elif key == "filters":
+            document["filter"] = value[0]
+        elif key == "processors":
+            document["processors"] = [_processor(inner) for inner in value]
         else:
             document[_snake(key)] = value
     return document

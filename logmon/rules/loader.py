@@ -14,6 +14,7 @@ from logmon.rules.model import (
     Index,
     Metric,
     Monitor,
+    NestedPipeline,
     Overrides,
     Pipeline,
     Retention,
@@ -286,7 +287,9 @@ def iter_queries(rules: RuleSet) -> Iterator[tuple[str, Any, str, str]]:
             yield f"monitor '{slug}'", monitor, "search", monitor.search
     for slug, pipeline in rules.pipelines.items():
         yield f"pipeline '{slug}'", pipeline, "filter", pipeline.filter
-        for processor in pipeline.processors:
+        for processor, _ in pipeline.all_processors():
+            if isinstance(processor, NestedPipeline):
+                yield f"pipeline '{slug}' nested pipeline '{processor.name}'", processor, "filter", processor.filter
             for category in getattr(processor, "categories", ()):
                 yield f"pipeline '{slug}' category '{category.name}'", category, "filter", category.filter
     for name, index in rules.indexes.items():

@@ -270,6 +270,159 @@ class ArithmeticProcessor(_Processor):
     """Treat a missing attribute as 0 instead of skipping the computation."""
 
 
+# The processors below follow Datadog's processor pages (docs.datadoghq.com/logs/log_configuration/processors/)
+# and the provider's `datadog_logs_custom_pipeline` schema; docs/pipelines.md says what the emulator does with each.
+
+
+class SpanIdRemapper(_Remapper):
+    type: Literal["span_id_remapper"]
+
+
+class UrlParser(_Processor):
+    type: Literal["url_parser"]
+    sources: list[str] = Field(default=["http.url"], min_length=1)
+    """Attributes holding the URL, first present wins."""
+    target: str = "http.url_details"
+    """Parent attribute of the parsed parts: `host`, `port`, `path`, `queryString`, `scheme`."""
+    normalize_ending_slashes: bool = False
+    """Drop trailing slashes from the path (`/users/` → `/users`)."""
+
+
+class UserAgentParser(_Processor):
+    type: Literal["user_agent_parser"]
+    sources: list[str] = Field(default=["http.useragent"], min_length=1)
+    target: str = "http.useragent_details"
+    """Parent attribute of `browser`, `os` and `device` details."""
+    is_encoded: bool = False
+    """The source is URL-encoded (IIS logs) and is decoded before parsing."""
+
+
+class StringBuilderProcessor(_Processor):
+    type: Literal["string_builder_processor"]
+    template: str = Field(min_length=1)
+    """Raw text and `%{attribute.path}` blocks, e.g. `%{http.method} %{http.url}`."""
+    target: str
+    is_replace_missing: bool = False
+    """Replace a missing attribute by an empty string instead of skipping the processor."""
+
+
+class ArraySelect(RuleModel):
+    type: Literal["select"]
+    source: str
+    """The array of objects to search."""
+    filter: str
+    """A search over each element (`name:Referrer`); the first matching element is used."""
+    value_to_extract: str
+    """The key of the matching element whose value is copied."""
+    target: str
+
+
+class ArrayLength(RuleModel):
+    type: Literal["length"]
+    source: str
+    target: str
+
+
+class ArrayAppend(RuleModel):
+    type: Literal["append"]
+    source: str
+    """The attribute whose value is appended."""
+    target: str
+    """The array appended to; created when absent."""
+    preserve_source: bool = True
+    """Keep the source attribute (the provider's default)."""
+
+
+class ArrayKeyValue(RuleModel):
+    type: Literal["key_value"]
+    source: str
+    """An array of objects such as `[{"key": "a", "value": 1}]`."""
+    key_to_extract: str
+    value_to_extract: str
+    target: str | None = None
+    """Where the extracted pairs go; the log's root when unset."""
+    override_on_conflict: bool = False
+
+
+ArrayOperation = Annotated[ArraySelect | ArrayLength | ArrayAppend | ArrayKeyValue, Field(discriminator="type")]
+
+
+class ArrayProcessor(_Processor):
+    type: Literal["array_processor"]
+    operation: ArrayOperation
+
+
+class DecoderProcessor(_Processor):
+    type: Literal["decoder_processor"]
+    source: str
+    target: str
+    binary_to_text_encoding: Literal["base64", "base16"]
+    input_representation: Literal["utf_8", "integer"] = "utf_8"
+    """What the decoded bytes are: UTF-8 text, or (base16 only) a big-endian integer."""
+
+
+class ExcludeAttributeProcessor(_Processor):
+    type: Literal["exclude_attribute_processor"]
+    attribute_to_exclude: str = Field(min_length=1)
+
+
+class GeoIpParser(_Processor):
+    """Datadog's GeoIP database is not available offline: its outputs are unknown to the emulator."""
+
+    type: Literal["geo_ip_parser"]
+    sources: list[str] = Field(default=["network.client.ip"], min_length=1)
+    target: str = "network.client.geoip"
+
+
+class ReferenceTableLookupProcessor(_Processor):
+    """A lookup in a Reference Table that lives in Datadog: its output is unknown to the emulator."""
+
+    type: Literal["reference_table_lookup_processor"]
+    source: str
+    target: str
+    lookup_enrichment_table: str = Field(min_length=1)
+
+
+ArrayMapStep = Annotated[
+    AttributeRemapper | StringBuilderProcessor | ArithmeticProcessor | CategoryProcessor, Field(discriminator="type")
+]
+
+
+class ArrayMapProcessor(_Processor):
+    """Sub-processors applied to each element of an array (its first 50), building a target array.
+
+    Inside them, `$sourceElem` is the current element and `$targetElem` the element being built."""
+
+    type: Literal["array_map_processor"]
+    source: str
+    target: str
+    """The array built; equal to `source` to transform the elements in place."""
+    preserve_source: bool = True
+    processors: list[ArrayMapStep] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _sub_processors_as_the_provider_takes_them(self) -> ArrayMapProcessor:
+        for position, processor in enumerate(self.processors, start=1):
+            if not processor.target.startswith("$targetElem"):
+                raise ValueError(
+                    f"sub-processor {position} writes '{processor.target}'; every target starts with `$targetElem`"
+                )
+            if isinstance(processor, AttributeRemapper) and "tag" in (processor.source_type, processor.target_type):
+                raise ValueError(f"sub-processor {position}: an array map remaps attributes only, not tags")
+            if not processor.enabled:
+                raise ValueError(f"sub-processor {position}: sub-processors cannot be disabled; remove it instead")
+        return self
+
+
+class NestedPipeline(_Processor):
+    """A pipeline inside a pipeline; Datadog allows one level: a nested pipeline holds processors only."""
+
+    type: Literal["pipeline"]
+    name: str = Field(min_length=1)
+    filter: SearchQuery = "*"
+    processors: list[Processor] = []
+
+
 Processor = Annotated[
     AttributeRemapper
     | StatusRemapper
@@ -279,7 +432,18 @@ Processor = Annotated[
     | TraceIdRemapper
     | CategoryProcessor
     | LookupProcessor
-    | ArithmeticProcessor,
+    | ArithmeticProcessor
+    | SpanIdRemapper
+    | UrlParser
+    | UserAgentParser
+    | StringBuilderProcessor
+    | ArrayProcessor
+    | DecoderProcessor
+    | ExcludeAttributeProcessor
+    | GeoIpParser
+    | ReferenceTableLookupProcessor
+    | ArrayMapProcessor
+    | NestedPipeline,
     Field(discriminator="type"),
 ]
 
@@ -290,6 +454,22 @@ class Pipeline(RuleModel):
     """Logs the pipeline applies to."""
     enabled: bool = True
     processors: list[Processor] = []
+
+    def all_processors(self) -> list[tuple[Processor, NestedPipeline | None]]:
+        """Every processor with the nested pipeline holding it (None at the top level), nested ones included."""
+        found: list[tuple[Processor, NestedPipeline | None]] = []
+
+        def walk(processors: list[Processor], parent: NestedPipeline | None) -> None:
+            for processor in processors:
+                found.append((processor, parent))
+                if isinstance(processor, NestedPipeline):
+                    walk(processor.processors, processor)
+
+        walk(self.processors, None)
+        return found
+
+
+NestedPipeline.model_rebuild()
 
 
 # ----------------------------------------------------------------------------------------------- indexes

@@ -7,7 +7,7 @@ from logmon.diagnostics import Finding, Severity
 from logmon.emulator.processors import UnsupportedExpression, parse_expression
 from logmon.queries import monitor_query
 from logmon.rules.loader import RuleSet, iter_queries
-from logmon.rules.model import ArithmeticProcessor
+from logmon.rules.model import ArithmeticProcessor, ArrayProcessor, ArraySelect
 from logmon.search import SearchSyntaxError, parse
 
 
@@ -40,7 +40,19 @@ def rules_findings(rules: RuleSet) -> list[Finding]:
                 )
             )
     for slug, pipeline in rules.pipelines.items():
-        for processor in pipeline.processors:
+        for processor, _ in pipeline.all_processors():
+            if isinstance(processor, ArrayProcessor) and isinstance(processor.operation, ArraySelect):
+                try:
+                    parse(processor.operation.filter)
+                except SearchSyntaxError as error:
+                    findings.append(
+                        Finding(
+                            "ruletest/rules",
+                            Severity.ERROR,
+                            processor.operation.position_in("filter", error.position),
+                            f"pipeline '{slug}' array condition: {error}; the rule tests cannot run until it compiles",
+                        )
+                    )
             if isinstance(processor, ArithmeticProcessor):
                 try:
                     parse_expression(processor.expression)

@@ -379,6 +379,23 @@ class TestNothingToRun:
         assert status == 2
         assert "pipeline 'paylog': not an arithmetic expression" in output
 
+    def test_an_array_condition_that_does_not_parse(self, project_copy: ProjectCopy) -> None:
+        """An array processor's condition with a syntax error stops the run at the condition."""
+        rules = project_copy({})
+        (rules / "ingress.yaml").write_text(
+            "pipelines:\n"
+            "  ingress:\n"
+            "    name: ingress\n"
+            "    processors:\n"
+            "      - type: array_processor\n"
+            "        operation: {type: select, source: h, filter: '(name:x', value_to_extract: v, target: t}\n",
+            encoding="utf-8",
+        )
+        status, output = run_main(rules)
+        assert status == 2
+        assert f"{rules / 'ingress.yaml'}:6:" in output
+        assert "pipeline 'ingress' array condition" in output
+
     def test_a_stack_override_naming_no_monitor(self, project_copy: ProjectCopy) -> None:
         """A typo in a stack's overrides is reported in the stack file, and the cases using the stack cannot run."""
         rules = project_copy({})
