@@ -8,6 +8,11 @@
 | message   | message                                            |
 | date      | timestamp, date, _timestamp, Timestamp, eventTime, published_date, syslog.timestamp |
 | trace_id  | dd.trace_id, contextMap.dd.trace_id                 |
+| source    | ddsource (the HTTP intake's field)                 |
+| tags      | ddtags: comma-separated `key:value` (the HTTP intake's field), added to the agent's |
+
+`ddsource` and `ddtags` are the intake's own fields, read for the log and not kept as attributes; the
+other keys stay searchable as attributes too (docs/decisions.md, "Reserved attributes and dotted keys").
 
 Flat dotted keys (`"dd.trace_id"`, `"error.kind"`) address the same attribute as nested objects do, so
 they are folded into nested objects first; every later step walks one shape.
@@ -35,6 +40,8 @@ DATE_KEYS: Final = (
     "syslog.timestamp",
 )
 TRACE_ID_KEYS: Final = ("dd.trace_id", "contextMap.dd.trace_id")
+INTAKE_SOURCE_KEY: Final = "ddsource"
+INTAKE_TAGS_KEY: Final = "ddtags"
 
 STATUSES: Final = ("emergency", "alert", "critical", "error", "warning", "notice", "info", "debug", "ok")
 _SYSLOG_SEVERITIES: Final = ("emergency", "alert", "critical", "error", "warning", "notice", "info", "debug")
@@ -169,6 +176,27 @@ def _first(attributes: Mapping[str, Any], keys: Sequence[str]) -> Any:
     return MISSING
 
 
+def intake_tags(value: Any) -> list[str]:
+    """`ddtags` as the intake reads it: comma-separated tags, trimmed and lower-cased, empty ones dropped."""
+    if isinstance(value, str):
+        items: list[Any] = value.split(",")
+    elif isinstance(value, list):
+        items = value
+    else:
+        return []
+    return [text.lower() for item in items if isinstance(item, str | int | float) and (text := str(item).strip())]
+
+
+def _read_intake_fields(record: LogRecord) -> None:
+    attributes = record.attributes
+    source = attributes.pop(INTAKE_SOURCE_KEY, MISSING)
+    if isinstance(source, str | int | float) and not isinstance(source, bool):
+        record.source = str(source)
+    for tag in intake_tags(attributes.pop(INTAKE_TAGS_KEY, None)):
+        if tag not in record.tags:
+            record.tags.append(tag)
+
+
 def preprocess(
     raw: MutableMapping[str, Any],
     *,
@@ -178,12 +206,15 @@ def preprocess(
 ) -> LogRecord:
     """A raw JSON log (consumed: it becomes the record's attributes) as Datadog holds it before pipelines.
 
-    `tags`, `source` and `host` are what the agent attaches; JSON values for host win over the agent's.
+    `tags`, `source` and `host` are what the agent attaches; JSON values for host (`host`, `hostname`) and
+    the intake's `ddsource` win over the agent's, and `ddtags` adds to its tags.
     """
     attributes = fold_dotted_keys(raw)
     record = LogRecord(attributes=dict(attributes) if not isinstance(attributes, dict) else attributes)
     record.tags = [tag.lower() for tag in tags]
     record.source = source
+    if INTAKE_SOURCE_KEY in attributes or INTAKE_TAGS_KEY in attributes:
+        _read_intake_fields(record)
     record.host = host
     status = _first(attributes, STATUS_KEYS)
     if status is not MISSING:

@@ -42,6 +42,7 @@ _PROCESSOR_TYPES = {
     "categoryProcessor": "category-processor",
     "arithmeticProcessor": "arithmetic-processor",
     "lookupProcessor": "lookup-processor",
+    "grokParser": "grok-parser",
 }
 
 
@@ -98,6 +99,8 @@ def _processor(block: Mapping[str, Any]) -> dict[str, Any]:
             document["categories"] = [{"name": c["name"], "filter": c["filter"]} for c in value]
         elif key == "lookupTables":
             document["lookup_table"] = value
+        elif key == "grok":
+            document["grok"] = {_snake(name): text for name, text in value.items()}
         else:
             document[_snake(key)] = value
     return document
