@@ -421,7 +421,8 @@ def test_documented_case(case: Case) -> None:
 
 def test_every_matcher_and_filter_has_a_case() -> None:
     """The table covers each matcher and filter Datadog documents."""
-    from logmon.emulator.grok.compiler import ARGUMENT_MATCHERS, MATCHERS as BUILT_IN
+    from logmon.emulator.grok.compiler import ARGUMENT_MATCHERS
+    from logmon.emulator.grok.compiler import MATCHERS as BUILT_IN
 
     rules = " ".join(case.rule for case in [*MATCHERS.values(), *FILTERS.values()])
     for name in [*BUILT_IN, *ARGUMENT_MATCHERS]:
