@@ -15,9 +15,10 @@ from typing import Final
 from logmon.diagnostics import Finding, Severity
 from logmon.emulator.grok.compiler import GrokCompileError, GrokParser, compile_grok
 from logmon.emulator.grok.syntax import parse_rules
-from logmon.lint.context import LintContext
+from logmon.lint.context import LintContext, iter_paths
 from logmon.lint.registry import check
 from logmon.rules.model import GrokParser as GrokProcessor
+from logmon.rules.model import Processor
 
 MAX_SAMPLES: Final = 5
 MAX_SAMPLE_CHARACTERS: Final = 5000
@@ -29,6 +30,25 @@ def _grok_processors(context: LintContext) -> Iterator[tuple[str, int, GrokProce
         for position, processor in enumerate(pipeline.processors, start=1):
             if isinstance(processor, GrokProcessor):
                 yield slug, position, processor
+
+
+def written_attributes(processor: Processor) -> set[str]:
+    """The attribute paths a processor writes: its `target`, or for a grok parser what its rules extract from
+    its samples (objects and their leaves)."""
+    target = getattr(processor, "target", None)
+    if isinstance(processor, GrokProcessor):
+        parser = _compiled(processor)
+        if isinstance(parser, GrokCompileError):
+            return set()
+        paths: set[str] = set()
+        for sample in processor.samples:
+            parsed = parser.parse(sample)
+            if parsed is not None:
+                paths.update(path for path, _ in iter_paths(parsed[1]))
+        return paths
+    if isinstance(target, str) and getattr(processor, "target_type", "attribute") == "attribute":
+        return {target}
+    return set()
 
 
 def _compiled(processor: GrokProcessor) -> GrokParser | GrokCompileError:
