@@ -178,6 +178,8 @@ def processor_args(processor: model.Processor) -> datadog.LogsCustomPipelineProc
                 **common,
             )
         )
+    if isinstance(processor, model.GrokParser):
+        return grok_parser_args(processor, common)
     if not isinstance(processor, model.ArithmeticProcessor):
         return enrichment_processor_args(processor, common, processor_args)
     return datadog.LogsCustomPipelineProcessorArgs(
@@ -185,6 +187,20 @@ def processor_args(processor: model.Processor) -> datadog.LogsCustomPipelineProc
             target=processor.target,
             expression=processor.expression,
             is_replace_missing=processor.is_replace_missing,
+            **common,
+        )
+    )
+
+
+def grok_parser_args(processor: model.GrokParser, common: dict[str, Any]) -> datadog.LogsCustomPipelineProcessorArgs:
+    """A grok parser: the rules texts go as written, so Datadog parses exactly what lint compiled."""
+    return datadog.LogsCustomPipelineProcessorArgs(
+        grok_parser=datadog.LogsCustomPipelineProcessorGrokParserArgs(
+            source=processor.source,
+            samples=list(processor.samples) or None,
+            grok=datadog.LogsCustomPipelineProcessorGrokParserGrokArgs(
+                match_rules=processor.match_rules, support_rules=processor.support_rules
+            ),
             **common,
         )
     )

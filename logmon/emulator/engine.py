@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+from logmon.emulator.grok.compiler import GrokCompileError
 from logmon.emulator.preprocess import preprocess
 from logmon.emulator.processors import Predicate, Step, UnsupportedExpression, compile_processor
 from logmon.emulator.scanner import ScannerGroup, ScannerRuleInvalid, compile_rule
@@ -93,7 +94,7 @@ def _never(record: LogRecord) -> bool:
 def _compiled(processor: Processor, compile_filter: Callable[[str], Predicate], lenient: bool) -> Step | None:
     try:
         return compile_processor(processor, compile_filter)
-    except UnsupportedExpression:
+    except (UnsupportedExpression, GrokCompileError):
         if lenient:
             return None
         raise

@@ -8,6 +8,7 @@ import operator
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
+from logmon.emulator.grok.step import grok_step
 from logmon.emulator.preprocess import map_status, parse_date
 from logmon.logrecord import MISSING, LogRecord, get_parts, get_path, pop_path, set_path
 from logmon.rules import model
@@ -43,6 +44,8 @@ def compile_processor(processor: model.Processor, compile_filter: CompileFilter)
         return _lookup(processor)
     if isinstance(processor, model.ArithmeticProcessor):
         return _arithmetic(processor)
+    if isinstance(processor, model.GrokParser):
+        return grok_step(processor)
     from logmon.emulator.enrichers import compile_enricher  # it builds on this module's helpers
 
     return compile_enricher(processor, compile_filter, compile_processor)

@@ -11,6 +11,7 @@ from typing import Any
 
 from logmon.diagnostics import Finding, RulesInvalid, Severity
 from logmon.lint import (  # noqa: F401  (each module registers its checks)
+    grok_checks,
     index_checks,
     logger_checks,
     metric_checks,

@@ -5,11 +5,14 @@ from __future__ import annotations
 import inspect
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from logmon.diagnostics import Finding, Location, Severity
 from logmon.lint.context import LintContext
-from logmon.lint.registry import check
+from logmon.lint.grok_checks import written_attributes
+from logmon.lint.registry import Check, check
 from logmon.logrecord import MISSING, get_path
+from logmon.rules.model import Processor
 
 RESERVED_KEYS = frozenset({"status", "level", "severity", "host", "service", "message", "timestamp", "source", "date"})
 """Keys Datadog reads as reserved attributes (status, host, service, message, date, source)."""
@@ -75,22 +78,35 @@ def reserved_key(context: LintContext) -> Iterator[Finding]:
 def unused_source(context: LintContext) -> Iterator[Finding]:
     documents = [sample.raw for sample in context.samples]
     for slug, pipeline in context.rules.pipelines.items():
+        written: set[str] = set()
+        """Attributes earlier processors of this pipeline write (a grok parser's, from its samples)."""
         for processor, _ in pipeline.all_processors():
             sources = getattr(processor, "sources", None)
-            if sources is None or getattr(processor, "source_type", "attribute") == "tag":
-                continue
-            for position, source in enumerate(sources):
-                if any(
-                    document.get(source, MISSING) is not MISSING or get_path(document, source) is not MISSING
-                    for document in documents
-                ):
-                    continue
-                yield unused_source.finding(
-                    processor.item_where("sources", position),
-                    f"pipeline '{slug}' {processor.type} '{processor.name or processor.type}' reads '{source}', "
-                    "which no catalogued event writes",
-                    source,
-                )
+            if sources is not None and getattr(processor, "source_type", "attribute") != "tag":
+                yield from _unused(unused_source, slug, processor, sources, documents, written)
+            written |= written_attributes(processor)
+
+
+def _unused(
+    registered: Check,
+    slug: str,
+    processor: Processor,
+    sources: list[str],
+    documents: list[dict[str, Any]],
+    written: set[str],
+) -> Iterator[Finding]:
+    for position, source in enumerate(sources):
+        if source in written or any(
+            document.get(source, MISSING) is not MISSING or get_path(document, source) is not MISSING
+            for document in documents
+        ):
+            continue
+        yield registered.finding(
+            processor.item_where("sources", position),
+            f"pipeline '{slug}' {processor.type} '{processor.name or processor.type}' reads '{source}', "
+            "which no catalogued event writes",
+            source,
+        )
 
 
 @check("pipeline/expression", Severity.ERROR, "arithmetic processor expressions are ones Datadog can compute")

@@ -53,6 +53,7 @@ _PROCESSOR_TYPES = {
     "referenceTableLookupProcessor": "lookup-processor",
     "pipeline": "pipeline",
     "arrayMapProcessor": "array-map-processor",
+    "grokParser": "grok-parser",
 }
 _ARRAY_OPERATION_TYPES = {"keyValue": "key-value"}
 """The provider's array operation block → the API's operation `type`, where the two names differ."""
@@ -121,6 +122,8 @@ def _processor(block: Mapping[str, Any]) -> dict[str, Any]:
             document["filter"] = value[0]
         elif key == "processors":
             document["processors"] = [_processor(inner) for inner in value]
+        elif key == "grok":
+            document["grok"] = {_snake(name): text for name, text in value.items()}
         else:
             document[_snake(key)] = value
     return document

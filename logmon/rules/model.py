@@ -423,6 +423,24 @@ class NestedPipeline(_Processor):
     processors: list[Processor] = []
 
 
+# --------------------------------------------------------------------------------------------- grok parser
+
+
+class GrokParser(_Processor):
+    """Datadog's grok parser: the first match rule that matches the whole `source` text extracts attributes."""
+
+    type: Literal["grok_parser"]
+    source: str = "message"
+    """The attribute to parse; `message` is the log's message."""
+    samples: list[str] = []
+    """Example texts; `logmon lint` checks that a match rule parses each one (Datadog keeps up to 5)."""
+    match_rules: str = Field(min_length=1)
+    """One rule a line, `name pattern`, e.g. `access %{ipOrHost:network.client.ip} %{notSpace:http.ident} ...`;
+    the first rule that matches the whole text wins."""
+    support_rules: str = ""
+    """Helper rules a line, `name pattern`, that match rules use as `%{name}`."""
+
+
 Processor = Annotated[
     AttributeRemapper
     | StatusRemapper
@@ -443,7 +461,8 @@ Processor = Annotated[
     | GeoIpParser
     | ReferenceTableLookupProcessor
     | ArrayMapProcessor
-    | NestedPipeline,
+    | NestedPipeline
+    | GrokParser,
     Field(discriminator="type"),
 ]
 

@@ -239,12 +239,22 @@ class TestRenderedPayloads:
         documents = datadog_artefacts.documents(planned(stack).resources)
         assert Counter(folder for folder, *_ in documents) == {
             "monitors": 6,
-            "pipelines": 1,
+            "pipelines": 2,
             "indexes": 3,
             "metrics": 7,
         }
         for _, name, document, model in documents:
             assert datadog_artefacts.validate(document, model) == [], name
+        groks = [
+            processor
+            for folder, _, document, _ in documents
+            if folder == "pipelines"
+            for processor in document["processors"]
+            if processor["type"] == "grok-parser"
+        ]
+        assert [grok["source"] for grok in groks] == ["message"]
+        assert groks[0]["grok"]["match_rules"].startswith("ingress.upstreaminfo %{_combined}")
+        assert groks[0]["samples"]
         archives = aws_artefacts.logs_archive_requests(planned(stack).resources)
         assert len(archives) == 2
         for request in archives.values():

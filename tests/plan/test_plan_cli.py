@@ -24,7 +24,7 @@ EXPECTED_COUNTS = {
     "datadog:index/logsIndex:LogsIndex": 3,
     "datadog:index/logsIndexOrder:LogsIndexOrder": 1,
     "datadog:index/logsMetric:LogsMetric": 7,
-    "datadog:index/logsCustomPipeline:LogsCustomPipeline": 1,
+    "datadog:index/logsCustomPipeline:LogsCustomPipeline": 2,
     "datadog:index/logsArchive:LogsArchive": 2,
     "datadog:index/logsArchiveOrder:LogsArchiveOrder": 1,
     "datadog:index/sensitiveDataScannerGroup:SensitiveDataScannerGroup": 1,
@@ -149,7 +149,7 @@ class TestArtefacts:
             for path in (artefacts / "datadog" / folder).glob("*.json"):
                 assert datadog_artefacts.validate(json.loads(path.read_text()), model) == [], path
                 written += 1
-        assert written == 17
+        assert written == 18
         archives = list((artefacts / "datadog" / "archives").glob("*.json"))
         assert len(archives) == 2
         for path in archives:
