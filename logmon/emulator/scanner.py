@@ -239,18 +239,25 @@ class ScannerGroup:
 
     def _walk(self, container: Any, node: _PathNode, changed: set[str]) -> None:
         """Scan every string under `container`, whose path is `node`'s; arrays keep their path."""
-        entries = container.items() if is_mapping(container) else enumerate(container)
-        for key, value in entries:
-            child = node if type(key) is int else (node.children.get(key) or self._child(node, str(key)))
-            kind = type(value)
-            if kind is str:
-                search = child.search
-                if child.rules and (search is None or search.search(value) is not None):
-                    redacted = self._scan(value, child.path, child.rules, changed)
-                    if redacted is not value:
-                        container[key] = redacted
-            elif kind is dict or kind is list or (kind not in _SCALARS and is_mapping(value)):
-                self._walk(value, child, changed)
+        if is_mapping(container):
+            children = node.children
+            for key, value in container.items():
+                child = children.get(key) or self._child(node, str(key))
+                self._visit(container, key, value, child, changed)
+        else:
+            for index, value in enumerate(container):
+                self._visit(container, index, value, node, changed)
+
+    def _visit(self, container: Any, key: Any, value: Any, node: _PathNode, changed: set[str]) -> None:
+        kind = type(value)
+        if kind is str:
+            search = node.search
+            if node.rules and (search is None or search.search(value) is not None):
+                redacted = self._scan(value, node.path, node.rules, changed)
+                if redacted is not value:
+                    container[key] = redacted
+        elif kind is dict or kind is list or (kind not in _SCALARS and is_mapping(value)):
+            self._walk(value, node, changed)
 
 
 _SCALARS: Final = frozenset({int, float, bool, type(None)})
