@@ -51,6 +51,10 @@ def written_attributes(processor: Processor) -> set[str]:
     return set()
 
 
+def _about(slug: str, position: int) -> str:
+    return f"pipeline '{slug}' processor {position} (grok parser)"
+
+
 def _compiled(processor: GrokProcessor) -> GrokParser | GrokCompileError:
     try:
         return compile_grok(processor.match_rules, processor.support_rules)
@@ -65,7 +69,7 @@ def grok_invalid(context: LintContext) -> Iterator[Finding]:
         if isinstance(result, GrokCompileError):
             yield grok_invalid.finding(
                 processor.position_in(result.field, result.offset),
-                f"pipeline '{slug}' processor {position} (grok parser): {result.message}",
+                f"{_about(slug, position)}: {result.message}",
                 result.rule,
             )
 
@@ -81,7 +85,7 @@ def grok_sample_unmatched(context: LintContext) -> Iterator[Finding]:
                 names = ", ".join(rule.name for rule in parser.rules)
                 yield grok_sample_unmatched.finding(
                     processor.item_where("samples", index),
-                    f"pipeline '{slug}' processor {position} (grok parser): sample {index + 1} matches none of "
+                    f"{_about(slug, position)}: sample {index + 1} matches none of "
                     f"its rules ({names}); a rule must match the whole text — fix the rule or the sample",
                     sample[:80],
                 )
@@ -93,7 +97,7 @@ def grok_samples_limit(context: LintContext) -> Iterator[Finding]:
         if len(processor.samples) > MAX_SAMPLES:
             yield grok_samples_limit.finding(
                 processor.item_where("samples", MAX_SAMPLES),
-                f"pipeline '{slug}' processor {position} (grok parser) has {len(processor.samples)} samples; "
+                f"{_about(slug, position)} has {len(processor.samples)} samples; "
                 f"Datadog keeps at most {MAX_SAMPLES}: move the others to rule tests",
                 processor.samples[MAX_SAMPLES][:80],
             )
@@ -101,7 +105,7 @@ def grok_samples_limit(context: LintContext) -> Iterator[Finding]:
             if len(sample) > MAX_SAMPLE_CHARACTERS:
                 yield grok_samples_limit.finding(
                     processor.item_where("samples", index),
-                    f"pipeline '{slug}' processor {position} (grok parser): sample {index + 1} has {len(sample)} "
+                    f"{_about(slug, position)}: sample {index + 1} has {len(sample)} "
                     f"characters; Datadog keeps samples of at most {MAX_SAMPLE_CHARACTERS}",
                     sample[:80],
                 )
@@ -118,7 +122,7 @@ def grok_rule_count(context: LintContext) -> Iterator[Finding]:
             extra = rules[RECOMMENDED_MATCH_RULES]
             yield grok_rule_count.finding(
                 processor.position_in("match_rules", extra.offset),
-                f"pipeline '{slug}' processor {position} (grok parser) has {len(rules)} match rules; Datadog advises "
+                f"{_about(slug, position)} has {len(rules)} match rules; Datadog advises "
                 f"at most {RECOMMENDED_MATCH_RULES} per parser: split it by a pipeline filter or a second parser",
                 extra.name,
             )

@@ -37,7 +37,7 @@ class TestStackFindings:
         """The rules and the three stack files lint without a problem."""
         code, stdout, _ = run_logmon(["lint", "--rules", str(ROOT / "rules")])
         assert code == 0, stdout
-        assert "in 9 files" in stdout
+        assert "in 10 files" in stdout
 
     def test_an_override_of_a_renamed_index(self, project: Path, run_logmon: Any) -> None:
         """An index override left behind by a rename fails at the stack file's line."""

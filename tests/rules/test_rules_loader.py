@@ -393,14 +393,16 @@ class TestDocumentShape:
         )
 
     def test_unknown_processor_type(self) -> None:
-        """A processor type we do not emulate is reported at the processor with the types we know."""
+        """A processor type we do not know (here a misspelt one) is reported at the processor with the types
+        we know."""
         text = (
             "pipelines:\n  p:\n    name: p\n    processors:\n      - type: status_remapper\n"
-            "        sources: [level]\n      - type: grok_parser\n        sources: [message]\n"
+            "        sources: [level]\n      - type: grok_parsr\n        match_rules: 'r %{data}'\n"
         )
         finding = only(findings(text))
-        assert (str(finding.location), finding.check) == (at(text, "type: grok_parser"), "schema/value")
-        assert finding.message.startswith("unknown 'type' 'grok_parser'; expected one of ")
+        assert (str(finding.location), finding.check) == (at(text, "type: grok_parsr"), "schema/value")
+        assert finding.message.startswith("unknown 'type' 'grok_parsr'; expected one of ")
+        assert "'grok_parser'" in finding.message
         assert "'attribute_remapper'" in finding.message
         assert "'category_processor'" in finding.message
 

@@ -16,6 +16,7 @@ where this emulation differs.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -328,8 +329,11 @@ def _insert(target: dict[str, Any], parts: list[str], value: Any, built: set[int
         node[last] = array
 
 
+@functools.lru_cache(maxsize=256)
 def compile_grok(match_rules: str, support_rules: str = "") -> GrokParser:
-    """Match and support rules as a parser; GrokCompileError for the first rule that cannot be compiled."""
+    """Match and support rules as a parser; GrokCompileError for the first rule that cannot be compiled.
+
+    Parsers are immutable, so lint's checks and the emulator share one per rules text."""
     match = _parse(match_rules, "match_rules")
     support = _parse(support_rules, "support_rules")
     if not match:
