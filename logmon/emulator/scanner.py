@@ -242,7 +242,8 @@ class ScannerGroup:
         if is_mapping(container):
             children = node.children
             for key, value in container.items():
-                child = children.get(key) or self._child(node, str(key))
+                name = str(key)
+                child = children.get(name) or self._child(node, name)
                 self._visit(container, key, value, child, changed)
         else:
             for index, value in enumerate(container):
