@@ -159,10 +159,14 @@ class Accumulator:
         record = ingested.record
         timestamp = record.timestamp
         minute: int | None = None
-        if timestamp is not None and math.isfinite(timestamp):
+        placed = True  # a date no window holds (not finite) counts for indexes and metrics only
+        if timestamp is None:
+            if tally.last_timestamp is not None:
+                minute = math.floor(tally.last_timestamp / 60)
+        elif math.isfinite(timestamp):
             minute = tally.dated(timestamp)
-        elif tally.last_timestamp is not None:
-            minute = math.floor(tally.last_timestamp / 60)
+        else:
+            placed = False
         tally.events += 1
         decision = ingested.decision
         if decision.index is None:
@@ -178,7 +182,7 @@ class Accumulator:
         for aggregator, matches in self._metric_filters.candidates(event_type):
             if matches(record):
                 aggregator.add(record)
-        if not (ingested.indexed and decision.may_be_indexed):
+        if not (placed and ingested.indexed and decision.may_be_indexed):
             return
         for buckets, matches, indexes in self._monitor_filters.candidates(event_type):
             if (indexes is None or decision.index in indexes) and matches(record):

@@ -197,3 +197,31 @@ class TestExactMerges:
         for value in (1e100, 1.0, -1e100, 0.1, 0.2):
             total.add(value)
         assert total.value == 1.3
+
+
+class TestUndatedAndUnplaceable:
+    def test_undated_logs_take_the_previous_date_and_unplaceable_ones_no_minute(self) -> None:
+        """A log without a date counts in the previous dated log's minute; one dated at infinity in none."""
+        rules = rules_from_yaml(SILENCE)
+        intake = Intake(rules)
+        evaluation = Evaluation(rules)
+        first = intake.ingest(raw_line("heartbeat", T0 + 0.5), b"1")
+        infinite = intake.ingest(raw_line("heartbeat", T0 + 0.5), b"2")
+        infinite.record.timestamp = float("inf")
+        undated = intake.ingest(raw_line("heartbeat", T0 + 0.5), b"3")
+        undated.record.timestamp = None
+        for ingested in (first, infinite, undated):
+            evaluation.feed(ingested)
+        assert evaluation.events == 3
+        assert evaluation.tally.monitors["heartbeat"].minutes == {T0: {(): 2}}
+
+    def test_replay_keeps_the_timeline_when_asked(self) -> None:
+        """`Replay(keep_timeline=True)` exposes each monitor's evaluation per minute after the report."""
+        rules = rules_from_yaml(SILENCE)
+        run = Replay(rules, keep_timeline=True)
+        run.run([orjson.dumps(raw_line("heartbeat", T0))])
+        assert run.evaluation is not None
+        timeline = run.evaluation.monitors["heartbeat"].timeline
+        assert timeline is not None
+        assert sorted(timeline) == [T0 + 1, T0 + 2, T0 + 3]
+        assert timeline[T0 + 3][()].state is State.ALERT
