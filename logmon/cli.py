@@ -6,13 +6,17 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 if TYPE_CHECKING:
+    from logmon.inputs import Inputs
     from logmon.plan.recorder import Organization
     from logmon.plan.runner import Plan
+    from logmon.replay import Replay
+    from logmon.rules.loader import RuleSet
+    from logmon.settings import Prices
 
 app = typer.Typer(
     name="logmon",
@@ -259,46 +263,87 @@ class ReplayFormat(StrEnum):
 
 @app.command()
 def replay(
-    source: Annotated[str, typer.Argument(help="A newline-delimited JSON log file, or - for standard input.")],
+    sources: Annotated[
+        list[str],
+        typer.Argument(
+            help="Log files (.gz too), directories, globs, - for standard input, or s3://bucket/prefix of a Datadog "
+            "archive (dt=YYYYMMDD/hour=HH/archive_*.json.gz).",
+            show_default=False,
+        ),
+    ],
     rules: RulesOption = Path("rules"),
     output_format: Annotated[ReplayFormat, typer.Option("--format", help="text or json.")] = ReplayFormat.TEXT,
+    start: Annotated[
+        str | None, typer.Option("--from", help="First archive hour to read, UTC (2026-01-05 or 2026-01-05T13).")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="First archive hour not read, UTC.")] = None,
+    stack: Annotated[
+        str | None,
+        typer.Option("--stack", help="Replay the rules as this stack deploys them, priced with its `prices`."),
+    ] = None,
 ) -> None:
-    """Replay a log file through pipelines, indexes, metrics and monitors, as Datadog would."""
-    import orjson
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
-
+    """Replay logs through pipelines, indexes, metrics and monitors, as Datadog would, and say what they cost."""
     from logmon.diagnostics import RulesInvalid
-    from logmon.replay import Replay, render_text
-    from logmon.rules.loader import load_rules
+    from logmon.inputs import InputProblem, hour_range, resolve
+    from logmon.replay import Replay
 
     if not rules.is_dir():
         raise usage_problem(f"no rules directory at {rules}; pass --rules DIR")
     try:
-        rule_set = load_rules(rules)
+        rule_set, prices = _replayed_rules(rules, stack)
     except RulesInvalid as invalid:
         for finding in invalid.findings:
             typer.echo(f"{finding.location}: {finding.severity.value} {finding.check}: {finding.message}", err=True)
         raise typer.Exit(1) from None
-    run = Replay(rule_set)
-    if source == "-":
-        report = run.run(sys.stdin.buffer)
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise usage_problem(f"no log file at {source}")
-        with path.open("rb") as stream:
-            if sys.stderr.isatty():
-                with Progress(
-                    "[progress.description]{task.description}",
-                    BarColumn(),
-                    DownloadColumn(),
-                    TimeRemainingColumn(),
-                    transient=True,
-                ) as progress:
-                    task = progress.add_task("replaying", total=path.stat().st_size)
-                    report = run.run(stream, lambda size: progress.advance(task, size))
-            else:
-                report = run.run(stream)
+    try:
+        inputs = resolve(sources, hour_range(start, end))
+    except InputProblem as problem:
+        raise usage_problem(str(problem)) from None
+    run = Replay(rule_set, prices)
+    try:
+        report = _replay_with_progress(run, inputs)
+    except InputProblem as problem:
+        raise usage_problem(str(problem)) from None
+    _print_replay(report, output_format)
+
+
+def _replayed_rules(rules: Path, stack: str | None) -> tuple[RuleSet, Prices]:
+    """The rules (with the stack's overrides) and the price table; RulesInvalid at the stack file's lines."""
+    from logmon.lint.stacks import stack_names
+    from logmon.rules.loader import apply_overrides, load_rules
+    from logmon.settings import Prices, read_stack_file
+
+    rule_set = load_rules(rules)
+    if stack is None:
+        return rule_set, Prices()
+    project_dir = rules.resolve().parent
+    known = stack_names(project_dir)
+    if stack not in known:
+        raise usage_problem(
+            f"unknown stack '{stack}': no Pulumi.{stack}.yaml beside {rules}; stacks here: {', '.join(known) or 'none'}"
+        )
+    settings, overrides = read_stack_file(stack, project_dir)
+    return apply_overrides(rule_set, overrides), settings.prices
+
+
+def _replay_with_progress(run: Replay, inputs: Inputs) -> dict[str, Any]:
+    """Replay every source, with a progress bar when stderr is a terminal."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    if not sys.stderr.isatty() or inputs.location == "stdin":
+        return run.run_inputs(inputs)
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TimeRemainingColumn(), transient=True
+    ) as progress:
+        task = progress.add_task("replaying", total=inputs.known_size)
+        return run.run_inputs(inputs, lambda size: progress.advance(task, size))
+
+
+def _print_replay(report: dict[str, Any], output_format: ReplayFormat) -> None:
+    import orjson
+
+    from logmon.replay import render_text
+
     if output_format is ReplayFormat.JSON:
         sys.stdout.write(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:

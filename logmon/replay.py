@@ -1,24 +1,33 @@
-"""`logmon replay`: a newline-delimited JSON log file through the whole log path, in constant memory.
+"""`logmon replay`: newline-delimited JSON logs through the whole log path, in constant memory.
 
 Each line goes through preprocessing, the pipelines, index routing and exclusion sampling, every
-log-based metric and every monitor (evaluated minute by minute as Datadog would). Lines are what the
-logger writes, or logs exported from Datadog's API (`{"type": "log", "attributes": {...}}`), which are
-already processed and skip the pipelines. A malformed line is counted and reported, never fatal.
+log-based metric and every monitor (evaluated minute by minute as Datadog would), and is counted for the
+cost estimate. Lines are what the logger writes (intake), logs exported from Datadog's API
+(`{"type": "log", "attributes": {...}}`) or logs from a Datadog archive (`{"_id", "date", ..., "attributes"}`);
+the last two were processed by the pipelines already and skip them. Where the lines come from (files,
+gzip, directories, an S3 archive) is `logmon.inputs`'s concern. A malformed line is counted and reported,
+never fatal.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from logmon.emulator.preprocess import parse_date
 from logmon.evaluation import Evaluation, Ingested, Intake
-from logmon.logrecord import LogRecord
+from logmon.evaluation.cost import CostAccumulator
+from logmon.logrecord import LogRecord, get_path, iso
 from logmon.rules.loader import RuleSet
+from logmon.settings import Prices
+
+if TYPE_CHECKING:
+    from logmon.inputs import Inputs
+
+__all__ = ["Replay", "archived_record", "exported_record", "iso", "render_text"]
 
 PROGRESS_EVERY = 4096
 """Lines between progress updates: redrawing a bar per line would cost more than replaying it."""
@@ -31,31 +40,70 @@ class Malformed:
     count: int = 0
     lines: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, number: int, reason: str) -> None:
+    def add(self, number: int, reason: str, source: str | None = None) -> None:
         self.count += 1
         if len(self.lines) < MALFORMED_LINES_KEPT:
-            self.lines.append({"line": number, "reason": reason})
+            self.lines.append({"line": number, "reason": reason, **({"source": source} if source else {})})
 
 
-def iso(seconds: float | None) -> str | None:
-    if seconds is None:
-        return None
-    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
+@dataclass
+class InputKinds:
+    """Lines of each kind replayed: logger output through intake, or logs Datadog had already processed."""
+
+    intake: int = 0
+    archive: int = 0
+    export: int = 0
+
+    def merge(self, other: InputKinds) -> None:
+        self.intake += other.intake
+        self.archive += other.archive
+        self.export += other.export
+
+    @property
+    def kind(self) -> str:
+        """`intake`, `archive` or `api-export` when every line was of that kind; `mixed` or `none` otherwise."""
+        seen = [
+            name
+            for name, count in (("intake", self.intake), ("archive", self.archive), ("api-export", self.export))
+            if count
+        ]
+        return seen[0] if len(seen) == 1 else ("mixed" if seen else "none")
 
 
 def exported_record(log: dict[str, Any]) -> LogRecord:
     """A log from Datadog's API (already processed) as a LogRecord."""
     content = log["attributes"]
+    return _processed(content, content.get("timestamp"))
+
+
+def is_archived(log: dict[str, Any]) -> bool:
+    """A log as Datadog writes it to an archive: its ID, date and attributes beside the reserved fields."""
+    return "_id" in log and "date" in log and isinstance(log.get("attributes"), dict)
+
+
+def archived_record(log: dict[str, Any]) -> LogRecord:
+    """A log from a Datadog archive (already processed) as a LogRecord.
+
+    The archive holds `_id`, `date`, `host`, `source`, `service`, `status`, `message`, `attributes` and `tags`;
+    the trace ID stays where the pipelines found it, `dd.trace_id` among the attributes.
+    """
+    return _processed(log, log.get("date"))
+
+
+def _processed(content: dict[str, Any], date: Any) -> LogRecord:
     attributes = content.get("attributes")
+    if not isinstance(attributes, dict):
+        attributes = {}
+    trace_id = content.get("trace_id") or get_path(attributes, "dd.trace_id") or ""
     return LogRecord(
-        attributes=attributes if isinstance(attributes, dict) else {},
+        attributes=attributes,
         message=str(content.get("message") or ""),
         status=str(content.get("status") or "info").lower(),
         service=str(content.get("service") or ""),
         host=str(content.get("host") or ""),
         source=str(content.get("source") or ""),
-        trace_id=str(content.get("trace_id") or ""),
-        timestamp=parse_date(content.get("timestamp")),
+        trace_id=str(trace_id),
+        timestamp=parse_date(date),
         tags=_tags(content.get("tags")),
     )
 
@@ -69,11 +117,18 @@ def _tags(value: Any) -> list[str]:
 
 
 class Replay:
-    def __init__(self, rules: RuleSet) -> None:
+    def __init__(self, rules: RuleSet, prices: Prices | None = None) -> None:
         self.intake = Intake(rules)
         self.evaluation = Evaluation(rules)
+        self.cost = CostAccumulator(rules)
+        self.prices = prices or Prices()
+        self.kinds = InputKinds()
         self.malformed = Malformed()
         self.lines = 0
+        self.sources = 0
+        self.inputs: Inputs | None = None
+        self._source: str | None = None
+        self._source_start = 0
 
     def feed_line(self, line: bytes) -> None:
         self.lines += 1
@@ -82,25 +137,63 @@ class Replay:
         try:
             raw = orjson.loads(line)
         except orjson.JSONDecodeError as error:
-            self.malformed.add(self.lines, f"not JSON: {error.msg}")
+            self._malformed(f"not JSON: {error.msg}")
             return
         if not isinstance(raw, dict):
-            self.malformed.add(self.lines, f"not a JSON object but {type(raw).__name__}")
+            self._malformed(f"not a JSON object but {type(raw).__name__}")
             return
         try:
             if raw.get("type") == "log" and isinstance(raw.get("attributes"), dict):
-                record = exported_record(raw)
-                decision = self.intake.emulator.route(record)
-                ingested = Ingested(record, decision, decision.kept(record, line))
+                ingested = self._processed(exported_record(raw), line)
+                self.kinds.export += 1
+            elif is_archived(raw):
+                ingested = self._processed(archived_record(raw), line)
+                self.kinds.archive += 1
             else:
                 ingested = self.intake.ingest(raw, line)
+                self.kinds.intake += 1
         except (TypeError, ValueError, OverflowError, RecursionError) as error:
-            self.malformed.add(self.lines, f"could not be processed: {type(error).__name__}: {error}")
+            self._malformed(f"could not be processed: {type(error).__name__}: {error}")
             return
         self.evaluation.feed(ingested)
+        size = len(line)
+        if line.endswith(b"\n"):
+            size -= 2 if line.endswith(b"\r\n") else 1
+        self.cost.add(ingested.decision, ingested.indexed, ingested.record.timestamp, size)
+
+    def _processed(self, record: LogRecord, line: bytes) -> Ingested:
+        """A log the pipelines have already processed: routed and sampled, never processed twice."""
+        decision = self.intake.emulator.route(record)
+        return Ingested(record, decision, decision.kept(record, line))
+
+    def _malformed(self, reason: str) -> None:
+        self.malformed.add(self.lines - self._source_start, reason, self._source)
 
     def run(self, lines: Iterable[bytes], progress: Callable[[int], None] | None = None) -> dict[str, Any]:
         """Replay every line; `progress` hears of the bytes read, every few thousand lines."""
+        self.sources += 1
+        self._feed(lines, progress)
+        self.evaluation.finish()
+        return self.report()
+
+    def run_inputs(self, inputs: Inputs, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+        """Replay every source in order; malformed lines are numbered within their source."""
+        from logmon.inputs import describe
+
+        self.inputs = inputs
+        for source in inputs.sources:
+            self.sources += 1
+            self._source, self._source_start = describe(source.location), self.lines
+            try:
+                self._feed(source.lines(), progress)
+            except (OSError, EOFError) as error:
+                # A truncated or corrupt object is one bad source, not the end of the replay.
+                self._malformed(f"unreadable from here on: {type(error).__name__}: {error}")
+        self._source = None
+        self.evaluation.finish()
+        return self.report()
+
+    def _feed(self, lines: Iterable[bytes], progress: Callable[[int], None] | None) -> None:
         pending = 0
         for line in lines:
             self.feed_line(line)
@@ -111,8 +204,31 @@ class Replay:
                     pending = 0
         if progress is not None and pending:
             progress(pending)
-        self.evaluation.finish()
-        return self.report()
+
+    def input_summary(self) -> dict[str, Any]:
+        """What was read: the kind of log detected, how many sources, from where, and which archive hours."""
+        inputs = self.inputs
+        hours = inputs.hours if inputs is not None else None
+        return {
+            "kind": self.kinds.kind,
+            "sources": self.sources,
+            "location": inputs.location if inputs is not None else "stream",
+            "archive_layout": inputs.archive_layout if inputs is not None else False,
+            "hours": {
+                "from": iso(hours.start.timestamp()) if hours.start else None,
+                "to": iso(hours.end.timestamp()) if hours.end else None,
+            }
+            if hours is not None
+            else None,
+            "events": {"intake": self.kinds.intake, "archive": self.kinds.archive, "api-export": self.kinds.export},
+        }
+
+    def _period(self) -> tuple[float, float] | None:
+        """The selected archive hours when both ends are given: the span the cost estimate is for."""
+        hours = self.inputs.hours if self.inputs is not None else None
+        if hours is None or hours.start is None or hours.end is None:
+            return None
+        return hours.start.timestamp(), hours.end.timestamp()
 
     def report(self) -> dict[str, Any]:
         evaluation = self.evaluation
@@ -137,6 +253,8 @@ class Replay:
             },
             "unrouted": evaluation.unrouted,
             "metrics": {name: aggregator.report() for name, aggregator in evaluation.metrics.items()},
+            "input": self.input_summary(),
+            "cost": self.cost.report(evaluation.metrics, self.prices, self._period()),
         }
 
 
@@ -146,10 +264,17 @@ def counted(count: int, noun: str) -> str:
 
 
 def render_text(report: dict[str, Any]) -> str:
+    from logmon.cost_text import render_cost, render_input
+
     lines = [f"{report['events']} events replayed"]
+    if "input" in report:
+        lines.append(render_input(report["input"]))
     malformed = report["malformed"]
     if malformed["count"]:
-        shown = ", ".join(str(item["line"]) for item in malformed["lines"][:10])
+        several = len({item.get("source") for item in malformed["lines"]}) > 1
+        shown = ", ".join(
+            f"{item['source']}:{item['line']}" if several else str(item["line"]) for item in malformed["lines"][:10]
+        )
         more = ", …" if malformed["count"] > 10 else ""
         where = "line" if malformed["count"] == 1 else "lines"
         lines.append(f"{counted(malformed['count'], 'malformed line')} skipped ({where} {shown}{more})")
@@ -182,4 +307,5 @@ def render_text(report: dict[str, Any]) -> str:
             )
         else:
             lines.append(f"  {name}: no values")
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    return text + render_cost(report["cost"]) if "cost" in report else text
