@@ -13,6 +13,8 @@ import boto3
 import orjson
 import pytest
 from archive_testing import archive_lines, archive_objects, upload, write_local
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from moto import mock_aws
 from replay_testing import MINUTES, TRAFFIC, logmon, shipped_rules
 
@@ -22,6 +24,7 @@ from logmon.rules.loader import RuleSet
 from logmon.simulate import START, simulate
 
 BUCKET = "acme-payments-log-archive-prod"
+RULES = shipped_rules()
 PREFIX = "datadog/logs/"
 
 
@@ -256,3 +259,31 @@ class TestStreaming:
         assert report["events"] > 0
         assert len(reads) > len(objects)
         assert all(amount is not None and amount <= 4096 for amount in reads)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3),
+    max_leaves=8,
+)
+
+
+REPLAY = Replay(RULES)
+"""One replay for every generated log: building one per example would cost more than the test."""
+
+
+class TestOddArchivedLogs:
+    @settings(max_examples=50, deadline=None)
+    @given(
+        st.fixed_dictionaries(
+            {"_id": JSON_VALUES, "date": JSON_VALUES, "attributes": st.dictionaries(st.text(max_size=6), JSON_VALUES)},
+            optional=dict.fromkeys(("host", "source", "service", "status", "message", "tags"), JSON_VALUES),
+        )
+    )
+    def test_any_archived_shape_is_replayed_or_counted(self, log: dict[str, Any]) -> None:
+        """Whatever an archived log's fields hold, it is replayed as an archived log or counted as malformed."""
+        before = (REPLAY.evaluation.events, REPLAY.malformed.count, REPLAY.kinds.intake)
+        REPLAY.feed_line(orjson.dumps(log) + b"\n")
+        events, malformed, intake = REPLAY.evaluation.events, REPLAY.malformed.count, REPLAY.kinds.intake
+        assert (events - before[0]) + (malformed - before[1]) == 1
+        assert intake == before[2]

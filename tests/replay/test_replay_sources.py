@@ -146,3 +146,15 @@ class TestHours:
             assert refusal.startswith(f"--from {text!r} is not")
         else:
             assert (moment.minute, moment.second, moment.microsecond) == (0, 0, 0)
+
+
+class TestSourcesTravel:
+    def test_a_source_pickles(self, tmp_path: Path) -> None:
+        """Sources are names and numbers, so another process (`--jobs`, a cluster worker) can read them."""
+        import pickle
+
+        (tmp_path / "a.ndjson.gz").write_bytes(gzip.compress(MINUTE))
+        (source,) = resolve([str(tmp_path / "a.ndjson.gz")]).sources
+        copy = pickle.loads(pickle.dumps(source))
+        assert copy == source
+        assert b"".join(copy.lines()) == MINUTE
