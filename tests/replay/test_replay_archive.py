@@ -158,6 +158,17 @@ class TestHourSelection:
         assert report["input"]["hours"] == {"from": "2026-01-05T22:00:00Z", "to": "2026-01-06T02:00:00Z"}
         assert report["cost"]["period"] == {"from": "2026-01-05T22:00:00Z", "to": "2026-01-06T02:00:00Z", "hours": 4}
 
+    def test_text_report_names_the_archive_and_its_hours(self, s3: Any, rules: RuleSet) -> None:
+        """The text report says it read a Datadog archive, without running the pipelines, and which hours."""
+        upload(s3, BUCKET, hours_of_traffic(rules, 3))
+        result = logmon("replay", f"s3://{BUCKET}/{PREFIX}", "--from", "2026-01-05T01", "--to", "2026-01-05T03")
+        assert result.exit_code == 0, result.output
+        assert (
+            "input: Datadog archive (already processed: pipelines not run again), 2 sources (s3, archive layout), "
+            "hours 2026-01-05T01:00:00Z to 2026-01-05T03:00:00Z"
+        ) in result.stdout
+        assert "cost: 2 hours replayed (2026-01-05T01:00:00Z to 2026-01-05T03:00:00Z)" in result.stdout
+
     def test_only_the_selected_days_are_listed(self, s3: Any, rules: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
         """With both ends given, only the `dt=` folders of those days are listed, never the whole archive."""
         upload(s3, BUCKET, hours_of_traffic(rules, 30))
