@@ -118,7 +118,10 @@ class Source:
                 raw = sys.stdin.buffer  # read, never closed: it is not ours
             elif self.location.startswith("s3://"):
                 bucket, key = split_s3_url(self.location)
-                body = _s3_client().get_object(Bucket=bucket, Key=key)["Body"]
+                try:
+                    body = _s3_client().get_object(Bucket=bucket, Key=key)["Body"]
+                except Exception as error:
+                    raise InputProblem(f"cannot read {self.location}: {_aws_reason(error)}") from None
                 raw = opened.enter_context(io.BufferedReader(_Stream(body), READ_BUFFER))
             else:
                 raw = opened.enter_context(open(self.location, "rb", buffering=READ_BUFFER))
@@ -139,7 +142,11 @@ class _Stream(io.RawIOBase):
         return True
 
     def readinto(self, buffer: Any) -> int:
-        chunk = self._body.read(len(buffer))
+        try:
+            chunk = self._body.read(len(buffer))
+        except Exception as error:
+            # A connection lost mid-object: an unreadable source, like a truncated file.
+            raise OSError(f"the download broke off: {type(error).__name__}: {error}") from error
         buffer[: len(chunk)] = chunk
         return len(chunk)
 

@@ -11,6 +11,7 @@ never fatal.
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -186,7 +187,7 @@ class Replay:
             self._source, self._source_start = describe(source.location), self.lines
             try:
                 self._feed(source.lines(), progress)
-            except (OSError, EOFError) as error:
+            except (OSError, EOFError, zlib.error) as error:
                 # A truncated or corrupt object is one bad source, not the end of the replay.
                 self._malformed(f"unreadable from here on: {type(error).__name__}: {error}")
         self._source = None

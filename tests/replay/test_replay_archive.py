@@ -225,6 +225,31 @@ class TestArchiveProblems:
         assert report["events"] >= 3 * 261
         assert gzip.decompress(objects[second])
 
+    def test_an_object_gone_since_the_listing(self, s3: Any, rules: RuleSet) -> None:
+        """An object deleted between listing and reading stops the replay with its name, not a traceback."""
+        objects = hours_of_traffic(rules, 2)
+        upload(s3, BUCKET, objects)
+        listed = inputs.resolve([f"s3://{BUCKET}/{PREFIX}"])
+        s3.delete_object(Bucket=BUCKET, Key=sorted(objects)[1])
+        with pytest.raises(inputs.InputProblem, match=f"cannot read s3://{BUCKET}/{sorted(objects)[1]}: NoSuchKey"):
+            Replay(rules).run_inputs(listed)
+
+    def test_a_download_that_breaks_off(self, s3: Any, rules: RuleSet, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A connection lost inside an object makes that object unreadable; the replay reports it and goes on."""
+        from botocore.exceptions import ResponseStreamingError
+        from botocore.response import StreamingBody
+
+        upload(s3, BUCKET, hours_of_traffic(rules, 2))
+
+        def broken(self: StreamingBody, amt: int | None = None) -> bytes:
+            raise ResponseStreamingError(error="connection reset")
+
+        monkeypatch.setattr(StreamingBody, "read", broken)
+        report = replay_json(f"s3://{BUCKET}/{PREFIX}")
+        reasons = [item["reason"] for item in report["malformed"]["lines"]]
+        assert len(reasons) == 2
+        assert all("the download broke off" in reason for reason in reasons)
+
     def test_from_to_need_an_archive(self, tmp_path: Path) -> None:
         """`--from` on a plain log file is refused: it selects archive hours."""
         path = tmp_path / "logs.ndjson"
