@@ -28,19 +28,21 @@ RULES = shipped_rules()
 PREFIX = "datadog/logs/"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def rules() -> RuleSet:
-    return shipped_rules()
+    """The shipped rules, loaded once for the module (RULES)."""
+    return RULES
 
 
 @pytest.fixture(scope="module")
 def raw_lines() -> list[bytes]:
+    """The acceptance traffic as the logger writes it: 40 minutes, two bursts."""
     return list(simulate(MINUTES, TRAFFIC))
 
 
 @pytest.fixture(scope="module")
-def objects(rules: RuleSet, raw_lines: list[bytes]) -> dict[str, bytes]:
-    return archive_objects(rules, raw_lines, PREFIX)
+def objects(raw_lines: list[bytes]) -> dict[str, bytes]:
+    return archive_objects(RULES, raw_lines, PREFIX)
 
 
 @pytest.fixture
