@@ -7,13 +7,17 @@ import sys
 from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 if TYPE_CHECKING:
+    from logmon.inputs import Inputs
     from logmon.plan.recorder import Organization
     from logmon.plan.runner import Plan
+    from logmon.replay import Replay
+    from logmon.rules.loader import RuleSet
+    from logmon.settings import Prices
 
 app = typer.Typer(
     name="logmon",
@@ -260,69 +264,114 @@ class ReplayFormat(StrEnum):
 
 @app.command()
 def replay(
-    source: Annotated[str, typer.Argument(help="A newline-delimited JSON log file, or - for standard input.")],
+    sources: Annotated[
+        list[str],
+        typer.Argument(
+            help="Log files (.gz too), directories, globs, - for standard input, or s3://bucket/prefix of a Datadog "
+            "archive (dt=YYYYMMDD/hour=HH/archive_*.json.gz).",
+            show_default=False,
+        ),
+    ],
     rules: RulesOption = Path("rules"),
     output_format: Annotated[ReplayFormat, typer.Option("--format", help="text or json.")] = ReplayFormat.TEXT,
-    jobs: Annotated[int, typer.Option("--jobs", min=1, help="Replay pieces of the file on this many processes.")] = 1,
+    jobs: Annotated[int, typer.Option("--jobs", min=1, help="Replay pieces of the input on this many processes.")] = 1,
     cluster: Annotated[
         str | None,
         typer.Option("--cluster", help="Replay on the Dask scheduler at this address (tcp://host:8786)."),
     ] = None,
+    start: Annotated[
+        str | None, typer.Option("--from", help="First archive hour to read, UTC (2026-01-05 or 2026-01-05T13).")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="First archive hour not read, UTC.")] = None,
+    stack: Annotated[
+        str | None,
+        typer.Option("--stack", help="Replay the rules as this stack deploys them, priced with its `prices`."),
+    ] = None,
 ) -> None:
-    """Replay a log file through pipelines, indexes, metrics and monitors, as Datadog would."""
-    import orjson
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
-
+    """Replay logs through pipelines, indexes, metrics and monitors, as Datadog would, and say what they cost."""
     from logmon.diagnostics import RulesInvalid
-    from logmon.replay import Replay, render_text
-    from logmon.rules.loader import load_rules
+    from logmon.inputs import InputProblem, hour_range, resolve
+    from logmon.replay import Replay
 
     if not rules.is_dir():
         raise usage_problem(f"no rules directory at {rules}; pass --rules DIR")
     try:
-        rule_set = load_rules(rules)
+        rule_set, prices = _replayed_rules(rules, stack)
     except RulesInvalid as invalid:
         for finding in invalid.findings:
             typer.echo(f"{finding.location}: {finding.severity.value} {finding.check}: {finding.message}", err=True)
         raise typer.Exit(1) from None
-    run = Replay(rule_set)
-    if (jobs > 1 or cluster is not None) and source == "-":
-        raise usage_problem("standard input cannot be cut into pieces; give a file for --jobs or --cluster")
-    if cluster is not None or jobs > 1:
-        from logmon.parallel import ClusterUnavailable, replay_cluster, replay_jobs
-        from logmon.replay import report as evaluate_part
+    try:
+        inputs = resolve(sources, hour_range(start, end))
+    except InputProblem as problem:
+        raise usage_problem(str(problem)) from None
+    run = Replay(rule_set, prices)
+    try:
+        if cluster is not None or jobs > 1:
+            report = _replay_in_pieces(run, inputs, jobs, cluster)
+        else:
+            report = _replay_with_progress(run, inputs)
+    except InputProblem as problem:
+        raise usage_problem(str(problem)) from None
+    _print_replay(report, output_format)
 
-        path = Path(source)
-        if not path.is_file():
-            raise usage_problem(f"no log file at {source}")
-        try:
-            part = (
-                replay_cluster(rule_set, [path], cluster)
-                if cluster is not None
-                else replay_jobs(rule_set, [path], jobs)
-            )
-        except ClusterUnavailable as unavailable:
-            raise usage_problem(str(unavailable)) from None
-        report = evaluate_part(rule_set, part)
-    elif source == "-":
-        report = run.run(sys.stdin.buffer)
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise usage_problem(f"no log file at {source}")
-        with path.open("rb") as stream:
-            if sys.stderr.isatty():
-                with Progress(
-                    "[progress.description]{task.description}",
-                    BarColumn(),
-                    DownloadColumn(),
-                    TimeRemainingColumn(),
-                    transient=True,
-                ) as progress:
-                    task = progress.add_task("replaying", total=path.stat().st_size)
-                    report = run.run(stream, lambda size: progress.advance(task, size))
-            else:
-                report = run.run(stream)
+
+def _replay_in_pieces(run: Replay, inputs: Inputs, jobs: int, cluster: str | None) -> dict[str, Any]:
+    """`--jobs N` or `--cluster ADDRESS`: the sources cut into pieces, replayed apart, merged, evaluated once."""
+    from logmon.inputs import STANDARD_INPUT
+    from logmon.parallel import ClusterUnavailable, replay_cluster, replay_jobs
+
+    if any(source.location == STANDARD_INPUT for source in inputs.sources):
+        raise usage_problem("standard input cannot be cut into pieces; give a file (or several) for --jobs or --cluster")
+    try:
+        part = (
+            replay_cluster(run.rules, inputs.sources, cluster)
+            if cluster is not None
+            else replay_jobs(run.rules, inputs.sources, jobs)
+        )
+    except ClusterUnavailable as unavailable:
+        raise usage_problem(str(unavailable)) from None
+    run.inputs = inputs
+    return run.report(part)
+
+
+def _replayed_rules(rules: Path, stack: str | None) -> tuple[RuleSet, Prices]:
+    """The rules (with the stack's overrides) and the price table; RulesInvalid at the stack file's lines."""
+    from logmon.lint.stacks import stack_names
+    from logmon.rules.loader import apply_overrides, load_rules
+    from logmon.settings import Prices, read_stack_file
+
+    rule_set = load_rules(rules)
+    if stack is None:
+        return rule_set, Prices()
+    project_dir = rules.resolve().parent
+    known = stack_names(project_dir)
+    if stack not in known:
+        raise usage_problem(
+            f"unknown stack '{stack}': no Pulumi.{stack}.yaml beside {rules}; stacks here: {', '.join(known) or 'none'}"
+        )
+    settings, overrides = read_stack_file(stack, project_dir)
+    return apply_overrides(rule_set, overrides), settings.prices
+
+
+def _replay_with_progress(run: Replay, inputs: Inputs) -> dict[str, Any]:
+    """Replay every source, with a progress bar when stderr is a terminal."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    if not sys.stderr.isatty() or inputs.location == "stdin":
+        return run.run_inputs(inputs)
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TimeRemainingColumn(), transient=True
+    ) as progress:
+        task = progress.add_task("replaying", total=inputs.known_size)
+        return run.run_inputs(inputs, lambda size: progress.advance(task, size))
+
+
+def _print_replay(report: dict[str, Any], output_format: ReplayFormat) -> None:
+    import orjson
+
+    from logmon.replay import render_text
+
     if output_format is ReplayFormat.JSON:
         sys.stdout.write(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:

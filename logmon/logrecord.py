@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Final
 
 RESERVED_ATTRIBUTES: Final = frozenset({"host", "source", "status", "service", "trace_id", "message"})
@@ -65,6 +66,13 @@ class LogRecord:
 
     def values(self, path: str) -> Iterator[Any]:
         return iter_path_values(self.attributes, path)
+
+
+def iso(seconds: float | None) -> str | None:
+    """Epoch seconds as the reports write a time: ISO 8601 in UTC, `Z`-suffixed; None stays None."""
+    if seconds is None:
+        return None
+    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
 
 
 def get_path(document: Mapping[str, Any], path: str) -> Any:

@@ -19,9 +19,9 @@ import itertools
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from logmon.inputs import STANDARD_INPUT, Source, describe
 from logmon.replay import Replay, ReplayPart
 from logmon.rules.loader import RuleSet
 
@@ -38,11 +38,12 @@ class ClusterUnavailable(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class Piece:
-    """Bytes [start, end) of one file, both on line boundaries (end is the file's size for its last piece)."""
+    """One source of the input, or bytes [start, end) of a plain local file, both on line boundaries."""
 
-    path: str
-    start: int
-    end: int
+    source: Source
+    start: int = 0
+    end: int | None = None
+    """None: the whole source (gzip files, S3 objects)."""
 
 
 def line_start_at_or_after(path: str, offset: int, size: int) -> int:
@@ -63,24 +64,35 @@ def line_start_at_or_after(path: str, offset: int, size: int) -> int:
     return size
 
 
-def pieces(paths: Sequence[Path], jobs: int) -> list[Piece]:
-    """The input cut for `jobs` workers, in input order: files whole, large ones in byte ranges."""
-    sizes = [(str(path.resolve()), path.stat().st_size) for path in paths]
-    total = sum(size for _, size in sizes)
-    target = max(MIN_PIECE_BYTES, -(-total // max(1, jobs * PIECES_PER_JOB)))
+def pieces(sources: Sequence[Source], jobs: int) -> list[Piece]:
+    """The input cut for `jobs` workers, in input order: compressed files and S3 objects whole, large plain
+    files in byte ranges."""
+    cuttable = [s.size or 0 for s in sources if _cuttable(s)]
+    target = max(MIN_PIECE_BYTES, -(-sum(cuttable) // max(1, jobs * PIECES_PER_JOB)))
     cut: list[Piece] = []
-    for path, size in sizes:
+    for source in sources:
+        if not _cuttable(source):
+            cut.append(Piece(source))
+            continue
+        path, size = source.location, source.size or 0
         count = max(1, -(-size // target))
         bounds = sorted({0, size, *(line_start_at_or_after(path, size * n // count, size) for n in range(1, count))})
-        cut.extend(Piece(path, start, end) for start, end in itertools.pairwise(bounds))
+        cut.extend(Piece(source, start, end) for start, end in itertools.pairwise(bounds))
         if size == 0:
-            cut.append(Piece(path, 0, 0))
+            cut.append(Piece(source, 0, 0))
     return cut
 
 
+def _cuttable(source: Source) -> bool:
+    return not source.compressed and not source.location.startswith("s3://") and source.location != STANDARD_INPUT
+
+
 def piece_lines(piece: Piece) -> Iterator[bytes]:
-    """The lines of a piece, exactly as iterating the whole file yields them."""
-    with open(piece.path, "rb") as stream:
+    """The lines of a piece, exactly as reading the whole source yields them."""
+    if piece.end is None:
+        yield from piece.source.lines()
+        return
+    with open(piece.source.location, "rb") as stream:
         stream.seek(piece.start)
         position = piece.start
         for line in stream:
@@ -91,8 +103,11 @@ def piece_lines(piece: Piece) -> Iterator[bytes]:
 
 
 def replay_piece(rules: RuleSet, piece: Piece) -> ReplayPart:
-    """One piece through intake, routing, metrics and monitor buckets (no evaluation)."""
-    return Replay(rules).accumulate(piece_lines(piece))
+    """One piece through intake, routing, metrics, monitor buckets and cost counters (no evaluation)."""
+    replay = Replay(rules)
+    if piece.end is None:
+        return replay.accumulate_source(piece.source)
+    return replay.accumulate(piece_lines(piece), source=describe(piece.source.location))
 
 
 def merged(parts: Sequence[ReplayPart]) -> ReplayPart:
@@ -116,27 +131,27 @@ def _replay_in_worker(piece: Piece) -> ReplayPart:
 
 
 def replay_jobs(
-    rules: RuleSet, paths: Sequence[Path], jobs: int, progress: Callable[[int], None] | None = None
+    rules: RuleSet, sources: Sequence[Source], jobs: int, progress: Callable[[int], None] | None = None
 ) -> ReplayPart:
     """Replay the files on `jobs` processes and merge the parts in input order."""
-    cut = pieces(paths, jobs)
+    cut = pieces(sources, jobs)
     if jobs <= 1 or len(cut) == 1:
         parts = []
         for piece in cut:
             parts.append(replay_piece(rules, piece))
             if progress is not None:
-                progress(piece.end - piece.start)
+                progress(_piece_size(piece))
         return merged(parts)
     with ProcessPoolExecutor(max_workers=min(jobs, len(cut)), initializer=_start_worker, initargs=(rules,)) as pool:
         parts = []
         for piece, part in zip(cut, pool.map(_replay_in_worker, cut), strict=True):
             parts.append(part)
             if progress is not None:
-                progress(piece.end - piece.start)
+                progress(_piece_size(piece))
     return merged(parts)
 
 
-def replay_cluster(rules: RuleSet, paths: Sequence[Path], address: str, client: Any = None) -> ReplayPart:
+def replay_cluster(rules: RuleSet, sources: Sequence[Source], address: str, client: Any = None) -> ReplayPart:
     """Replay the files' pieces as tasks on the Dask scheduler at `address` and merge the parts."""
     try:
         from distributed import Client
@@ -156,10 +171,14 @@ def replay_cluster(rules: RuleSet, paths: Sequence[Path], address: str, client: 
     try:
         workers = client.scheduler_info().get("workers", {})
         threads = max(1, sum(int(worker.get("nthreads", 1)) for worker in workers.values()))
-        cut = pieces(paths, threads)
+        cut = pieces(sources, threads)
         shared = client.scatter(rules, broadcast=True)
         futures = client.map(replay_piece, [shared] * len(cut), cut, pure=False)
         return merged(client.gather(futures))
     finally:
         if own:
             client.close()
+
+
+def _piece_size(piece: Piece) -> int:
+    return (piece.source.size or 0) if piece.end is None else piece.end - piece.start

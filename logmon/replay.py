@@ -1,29 +1,40 @@
-"""`logmon replay`: a newline-delimited JSON log file through the whole log path, in constant memory.
+"""`logmon replay`: newline-delimited JSON logs through the whole log path, in constant memory.
 
 Each line goes through preprocessing, the pipelines, index routing and exclusion sampling, every
-log-based metric and every monitor (evaluated minute by minute as Datadog would). Lines are what the
-logger writes, or logs exported from Datadog's API (`{"type": "log", "attributes": {...}}`), which are
-already processed and skip the pipelines. A malformed line is counted and reported, never fatal.
+log-based metric and every monitor (evaluated minute by minute as Datadog would), and is counted for the
+cost estimate. Lines are what the logger writes (intake), logs exported from Datadog's API
+(`{"type": "log", "attributes": {...}}`) or logs from a Datadog archive (`{"_id", "date", ..., "attributes"}`);
+the last two were processed by the pipelines already and skip them. Where the lines come from (files,
+gzip, directories, an S3 archive) is `logmon.inputs`'s concern. A malformed line is counted and reported,
+never fatal.
 
-The per-line work fills a `ReplayPart` (counters and per-minute buckets, see `logmon.evaluation.stream`);
-parts of consecutive pieces of the input merge, and the report evaluates the merged part. One process
-replays its input as a single part; `logmon.parallel` replays pieces in other processes or on a cluster.
+The per-line work fills a `ReplayPart` (counters, per-minute buckets and the cost counters, see
+`logmon.evaluation.stream`); parts of consecutive pieces of the input merge, and the report evaluates the
+merged part. One process replays its input as a single part; `logmon.parallel` replays pieces in other
+processes or on a cluster.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from logmon.emulator.preprocess import parse_date
 from logmon.evaluation import Evaluation, Ingested, Intake
+from logmon.evaluation.cost import CostAccumulator
 from logmon.evaluation.stream import Accumulator, Tally
-from logmon.logrecord import LogRecord
+from logmon.logrecord import LogRecord, get_path, iso
 from logmon.rules.loader import RuleSet
+from logmon.settings import Prices
+
+if TYPE_CHECKING:
+    from logmon.inputs import Inputs, Source
+
+__all__ = ["Replay", "archived_record", "exported_record", "iso", "render_text"]
 
 PROGRESS_EVERY = 4096
 """Lines between progress updates: redrawing a bar per line would cost more than replaying it."""
@@ -36,56 +47,123 @@ class Malformed:
     count: int = 0
     lines: list[dict[str, Any]] = field(default_factory=list)
 
-    def add(self, number: int, reason: str) -> None:
+    def add(self, number: int, reason: str, source: str | None = None) -> None:
         self.count += 1
         if len(self.lines) < MALFORMED_LINES_KEPT:
-            self.lines.append({"line": number, "reason": reason})
+            self.lines.append({"line": number, "reason": reason, **({"source": source} if source else {})})
 
-    def merge(self, later: Malformed, lines_before: int) -> None:
-        """Add the malformed lines of the piece that follows, whose line numbers start after `lines_before`."""
+    def merge(self, later: Malformed, offset_source: str | None, lines_before: int) -> None:
+        """Add the malformed lines of the piece that follows. Lines of `offset_source` (the source this part
+        ended in and the later piece starts in) continue its numbering after `lines_before`."""
         self.count += later.count
         for item in later.lines[: MALFORMED_LINES_KEPT - len(self.lines)]:
-            self.lines.append({"line": item["line"] + lines_before, "reason": item["reason"]})
+            shift = lines_before if item.get("source") == offset_source else 0
+            self.lines.append({**item, "line": item["line"] + shift})
+
+
+@dataclass
+class InputKinds:
+    """Lines of each kind replayed: logger output through intake, or logs Datadog had already processed."""
+
+    intake: int = 0
+    archive: int = 0
+    export: int = 0
+
+    def merge(self, other: InputKinds) -> None:
+        self.intake += other.intake
+        self.archive += other.archive
+        self.export += other.export
+
+    @property
+    def kind(self) -> str:
+        """`intake`, `archive` or `api-export` when every line was of that kind; `mixed` or `none` otherwise."""
+        seen = [
+            name
+            for name, count in (("intake", self.intake), ("archive", self.archive), ("api-export", self.export))
+            if count
+        ]
+        return seen[0] if len(seen) == 1 else ("mixed" if seen else "none")
 
 
 @dataclass
 class ReplayPart:
-    """The mergeable result of replaying one piece of the input (a file, or a byte range of one).
+    """The mergeable result of replaying one piece of the input (sources, or a byte range of one file).
 
     Every field merges with the same field of the piece that follows; a new accumulator joins by adding a
     field with a `merge` method and a line in `merge` below.
     """
 
     tally: Tally
-    lines: int = 0
-    """Lines read, blank and malformed ones included: line numbers in later pieces start after them."""
+    cost: CostAccumulator
+    kinds: InputKinds = field(default_factory=InputKinds)
     malformed: Malformed = field(default_factory=Malformed)
+    lines: int = 0
+    """Lines read, blank and malformed ones included."""
+    sources: int = 0
+    first_source: str | None = None
+    """The source the part's first line came from (None for a bare stream)."""
+    last_source: str | None = None
+    last_source_lines: int = 0
+    """Lines read from `last_source`: a later piece of the same source numbers its lines after them."""
+
+    def start_source(self, name: str | None) -> None:
+        if self.sources == 0:
+            self.first_source = name
+        self.sources += 1
+        self.last_source, self.last_source_lines = name, 0
 
     def merge(self, later: ReplayPart) -> None:
-        self.malformed.merge(later.malformed, self.lines)
+        continues = later.sources > 0 and later.first_source == self.last_source and self.sources > 0
+        self.malformed.merge(later.malformed, later.first_source if continues else None, self.last_source_lines)
         self.lines += later.lines
+        if self.sources == 0:
+            self.first_source = later.first_source
+        self.sources += later.sources - (1 if continues else 0)
+        if later.sources:
+            single = later.first_source == later.last_source and later.sources == 1
+            self.last_source_lines = (
+                self.last_source_lines + later.last_source_lines if continues and single else later.last_source_lines
+            )
+            self.last_source = later.last_source
+        self.kinds.merge(later.kinds)
+        self.cost.merge(later.cost)
         self.tally.merge(later.tally)
-
-
-def iso(seconds: float | None) -> str | None:
-    if seconds is None:
-        return None
-    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
 
 
 def exported_record(log: dict[str, Any]) -> LogRecord:
     """A log from Datadog's API (already processed) as a LogRecord."""
     content = log["attributes"]
+    return _processed(content, content.get("timestamp"))
+
+
+def is_archived(log: dict[str, Any]) -> bool:
+    """A log as Datadog writes it to an archive: its ID, date and attributes beside the reserved fields."""
+    return "_id" in log and "date" in log and isinstance(log.get("attributes"), dict)
+
+
+def archived_record(log: dict[str, Any]) -> LogRecord:
+    """A log from a Datadog archive (already processed) as a LogRecord.
+
+    The archive holds `_id`, `date`, `host`, `source`, `service`, `status`, `message`, `attributes` and `tags`;
+    the trace ID stays where the pipelines found it, `dd.trace_id` among the attributes.
+    """
+    return _processed(log, log.get("date"))
+
+
+def _processed(content: dict[str, Any], date: Any) -> LogRecord:
     attributes = content.get("attributes")
+    if not isinstance(attributes, dict):
+        attributes = {}
+    trace_id = content.get("trace_id") or get_path(attributes, "dd.trace_id") or ""
     return LogRecord(
-        attributes=attributes if isinstance(attributes, dict) else {},
+        attributes=attributes,
         message=str(content.get("message") or ""),
         status=str(content.get("status") or "info").lower(),
         service=str(content.get("service") or ""),
         host=str(content.get("host") or ""),
         source=str(content.get("source") or ""),
-        trace_id=str(content.get("trace_id") or ""),
-        timestamp=parse_date(content.get("timestamp")),
+        trace_id=str(trace_id),
+        timestamp=parse_date(date),
         tags=_tags(content.get("tags")),
     )
 
@@ -99,12 +177,14 @@ def _tags(value: Any) -> list[str]:
 
 
 class Replay:
-    def __init__(self, rules: RuleSet, *, keep_timeline: bool = False) -> None:
+    def __init__(self, rules: RuleSet, prices: Prices | None = None, *, keep_timeline: bool = False) -> None:
         self.rules = rules
         self.intake = Intake(rules)
-        self.part = ReplayPart(Tally(rules))
+        self.prices = prices or Prices()
+        self.part = ReplayPart(Tally(rules), CostAccumulator(rules))
         self.accumulator = Accumulator(rules, self.part.tally)
         self.keep_timeline = keep_timeline
+        self.inputs: Inputs | None = None
         self.evaluation: Evaluation | None = None
         """The evaluation behind the last report (with each monitor's timeline when `keep_timeline`)."""
 
@@ -116,43 +196,69 @@ class Replay:
     def malformed(self) -> Malformed:
         return self.part.malformed
 
+    @property
+    def cost(self) -> CostAccumulator:
+        return self.part.cost
+
     def feed_line(self, line: bytes) -> None:
         part = self.part
         part.lines += 1
+        part.last_source_lines += 1
         if not line.strip():
             return
         try:
             raw = orjson.loads(line)
         except orjson.JSONDecodeError as error:
-            part.malformed.add(part.lines, f"not JSON: {error.msg}")
+            self._malformed(f"not JSON: {error.msg}")
             return
         if not isinstance(raw, dict):
-            part.malformed.add(part.lines, f"not a JSON object but {type(raw).__name__}")
+            self._malformed(f"not a JSON object but {type(raw).__name__}")
             return
         try:
             if raw.get("type") == "log" and isinstance(raw.get("attributes"), dict):
-                record = exported_record(raw)
-                decision = self.intake.emulator.route(record)
-                ingested = Ingested(record, decision, decision.kept(record, line))
+                ingested = self._processed(exported_record(raw), line)
+                part.kinds.export += 1
+            elif is_archived(raw):
+                ingested = self._processed(archived_record(raw), line)
+                part.kinds.archive += 1
             else:
                 ingested = self.intake.ingest(raw, line)
+                part.kinds.intake += 1
         except (TypeError, ValueError, OverflowError, RecursionError) as error:
-            part.malformed.add(part.lines, f"could not be processed: {type(error).__name__}: {error}")
+            self._malformed(f"could not be processed: {type(error).__name__}: {error}")
             return
         self.accumulator.feed(ingested)
+        size = len(line)
+        if line.endswith(b"\n"):
+            size -= 2 if line.endswith(b"\r\n") else 1
+        part.cost.add(ingested.decision, ingested.indexed, ingested.record.timestamp, size)
 
-    def accumulate(self, lines: Iterable[bytes], progress: Callable[[int], None] | None = None) -> ReplayPart:
-        """Feed every line; `progress` hears of the bytes read, every few thousand lines."""
-        pending = 0
-        for line in lines:
-            self.feed_line(line)
-            if progress is not None:
-                pending += len(line)
-                if self.part.lines % PROGRESS_EVERY == 0:
-                    progress(pending)
-                    pending = 0
-        if progress is not None and pending:
-            progress(pending)
+    def _processed(self, record: LogRecord, line: bytes) -> Ingested:
+        """A log the pipelines have already processed: routed and sampled, never processed twice."""
+        decision = self.intake.emulator.route(record)
+        return Ingested(record, decision, decision.kept(record, line))
+
+    def _malformed(self, reason: str) -> None:
+        part = self.part
+        part.malformed.add(part.last_source_lines, reason, part.last_source)
+
+    def accumulate(
+        self, lines: Iterable[bytes], progress: Callable[[int], None] | None = None, source: str | None = None
+    ) -> ReplayPart:
+        """Feed the lines of one source (named `source`, None for a bare stream); no evaluation yet."""
+        self.part.start_source(source)
+        self._feed(lines, progress)
+        return self.part
+
+    def accumulate_source(self, source: Source, progress: Callable[[int], None] | None = None) -> ReplayPart:
+        """Feed one source of the inputs; a truncated or corrupt one is one bad source, not the end of the replay."""
+        from logmon.inputs import describe
+
+        self.part.start_source(describe(source.location))
+        try:
+            self._feed(source.lines(), progress)
+        except (OSError, EOFError, zlib.error) as error:
+            self._malformed(f"unreadable from here on: {type(error).__name__}: {error}")
         return self.part
 
     def run(self, lines: Iterable[bytes], progress: Callable[[int], None] | None = None) -> dict[str, Any]:
@@ -160,17 +266,63 @@ class Replay:
         self.accumulate(lines, progress)
         return self.report()
 
-    def report(self) -> dict[str, Any]:
-        self.evaluation = Evaluation.from_tally(self.rules, self.part.tally, keep_timeline=self.keep_timeline)
-        return describe(self.part, self.evaluation)
+    def run_inputs(self, inputs: Inputs, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+        """Replay every source in order and report; malformed lines are numbered within their source."""
+        self.inputs = inputs
+        for source in inputs.sources:
+            self.accumulate_source(source, progress)
+        return self.report()
+
+    def _feed(self, lines: Iterable[bytes], progress: Callable[[int], None] | None) -> None:
+        if progress is None:
+            for line in lines:
+                self.feed_line(line)
+            return
+        pending = 0
+        for line in lines:
+            self.feed_line(line)
+            pending += len(line)
+            if self.part.lines % PROGRESS_EVERY == 0:
+                progress(pending)
+                pending = 0
+        if pending:
+            progress(pending)
+
+    def report(self, part: ReplayPart | None = None) -> dict[str, Any]:
+        """Evaluate the monitors over this replay's part (or a merged one) and say what the log path did."""
+        part = part if part is not None else self.part
+        self.evaluation = Evaluation.from_tally(self.rules, part.tally, keep_timeline=self.keep_timeline)
+        return describe(part, self.evaluation, self.prices, self.inputs)
 
 
-def report(rules: RuleSet, part: ReplayPart) -> dict[str, Any]:
-    """Evaluate the monitors over a (merged) part and say what the log path did."""
-    return describe(part, Evaluation.from_tally(rules, part.tally))
+def input_summary(part: ReplayPart, inputs: Inputs | None) -> dict[str, Any]:
+    """What was read: the kind of log detected, how many sources, from where, and which archive hours."""
+    hours = inputs.hours if inputs is not None else None
+    kinds = part.kinds
+    return {
+        "kind": kinds.kind,
+        "sources": part.sources,
+        "location": inputs.location if inputs is not None else "stream",
+        "archive_layout": inputs.archive_layout if inputs is not None else False,
+        "hours": {
+            "from": iso(hours.start.timestamp()) if hours.start else None,
+            "to": iso(hours.end.timestamp()) if hours.end else None,
+        }
+        if hours is not None
+        else None,
+        "events": {"intake": kinds.intake, "archive": kinds.archive, "api-export": kinds.export},
+    }
 
 
-def describe(part: ReplayPart, evaluation: Evaluation) -> dict[str, Any]:
+def _period(inputs: Inputs | None) -> tuple[float, float] | None:
+    """The selected archive hours when both ends are given: the span the cost estimate is for."""
+    hours = inputs.hours if inputs is not None else None
+    if hours is None or hours.start is None or hours.end is None:
+        return None
+    return hours.start.timestamp(), hours.end.timestamp()
+
+
+def describe(part: ReplayPart, evaluation: Evaluation, prices: Prices, inputs: Inputs | None) -> dict[str, Any]:
     return {
         "events": evaluation.events,
         "malformed": {"count": part.malformed.count, "lines": part.malformed.lines},
@@ -192,6 +344,8 @@ def describe(part: ReplayPart, evaluation: Evaluation) -> dict[str, Any]:
         },
         "unrouted": evaluation.unrouted,
         "metrics": {name: aggregator.report() for name, aggregator in evaluation.metrics.items()},
+        "input": input_summary(part, inputs),
+        "cost": part.cost.report(evaluation.metrics, prices, _period(inputs)),
     }
 
 
@@ -201,10 +355,17 @@ def counted(count: int, noun: str) -> str:
 
 
 def render_text(report: dict[str, Any]) -> str:
+    from logmon.cost_text import render_cost, render_input
+
     lines = [f"{report['events']} events replayed"]
+    if "input" in report:
+        lines.append(render_input(report["input"]))
     malformed = report["malformed"]
     if malformed["count"]:
-        shown = ", ".join(str(item["line"]) for item in malformed["lines"][:10])
+        several = len({item.get("source") for item in malformed["lines"]}) > 1
+        shown = ", ".join(
+            f"{item['source']}:{item['line']}" if several else str(item["line"]) for item in malformed["lines"][:10]
+        )
         more = ", …" if malformed["count"] > 10 else ""
         where = "line" if malformed["count"] == 1 else "lines"
         lines.append(f"{counted(malformed['count'], 'malformed line')} skipped ({where} {shown}{more})")
@@ -237,4 +398,5 @@ def render_text(report: dict[str, Any]) -> str:
             )
         else:
             lines.append(f"  {name}: no values")
-    return "\n".join(lines) + "\n"
+    text = "\n".join(lines) + "\n"
+    return text + render_cost(report["cost"]) if "cost" in report else text

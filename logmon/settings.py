@@ -198,6 +198,55 @@ class Adopt(RuleModel):
     """Archive slug → archive ID."""
 
 
+class IndexingPrice(RuleModel):
+    retention_days: int = Field(ge=1)
+    """The standard tier's retention this price is for; an index pays the tier at or above its own."""
+    usd: float = Field(ge=0)
+    """US dollars per million events indexed."""
+
+
+class Prices(RuleModel):
+    """What replay's cost estimate charges, in US dollars. The defaults are Datadog's public list prices
+    (docs/replay.md says where each figure comes from); a stack writes its own contract's figures."""
+
+    ingestion_per_gb: float = Field(default=0.10, ge=0)
+    """Per GB (10^9 bytes) of logs ingested, whatever is indexed."""
+    indexing_per_million: list[IndexingPrice] = Field(
+        default_factory=lambda: [
+            IndexingPrice(retention_days=3, usd=1.06),
+            IndexingPrice(retention_days=7, usd=1.27),
+            IndexingPrice(retention_days=15, usd=1.70),
+            IndexingPrice(retention_days=30, usd=2.50),
+        ],
+        min_length=1,
+    )
+    """Per million events indexed in the standard tier, by retention; a stack's list replaces this one."""
+    flex_storage_per_million_per_month: float = Field(default=0.05, ge=0)
+    """Per million events kept in the Flex tier, for each month (30 days) they stay there."""
+    flex_compute_per_month: float = Field(default=0.0, ge=0)
+    """The Flex compute tier's monthly fee, charged when logs reach a Flex tier (Datadog quotes it on request)."""
+    custom_metrics_per_100: float = Field(default=5.00, ge=0)
+    """Per 100 custom metrics (a metric name with one combination of tag values) a month."""
+
+    @model_validator(mode="after")
+    def _one_price_per_retention(self) -> Prices:
+        days = [tier.retention_days for tier in self.indexing_per_million]
+        repeated = sorted({day for day in days if days.count(day) > 1})
+        if repeated:
+            raise ValueError(
+                f"indexing_per_million lists retention_days {', '.join(map(str, repeated))} more than once; "
+                "keep one price per retention"
+            )
+        return self
+
+    def indexing_tier(self, retention_days: int | None) -> IndexingPrice:
+        """The tier an index with this standard retention pays: the shortest that covers it, else the longest."""
+        tiers = sorted(self.indexing_per_million, key=lambda tier: tier.retention_days)
+        if retention_days is None:
+            return tiers[0]
+        return next((tier for tier in tiers if tier.retention_days >= retention_days), tiers[-1])
+
+
 class StackSettings(RuleModel):
     """Everything that differs between dev, staging and prod."""
 
@@ -221,6 +270,8 @@ class StackSettings(RuleModel):
     rules_dir: str = "rules"
     adopt: Adopt = Adopt()
     """Datadog objects that already exist and that this stack takes over (`logmon adopt`)."""
+    prices: Prices = Prices()
+    """The price table of `logmon replay --stack`'s cost estimate; Datadog's list prices by default."""
 
     @model_validator(mode="after")
     def _datadog_can_reach_the_archive(self) -> StackSettings:

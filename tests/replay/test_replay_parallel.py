@@ -24,7 +24,8 @@ from logmon.parallel import (
     replay_jobs,
     replay_piece,
 )
-from logmon.replay import Replay, report
+from logmon.inputs import Inputs, Source, resolve
+from logmon.replay import Replay, ReplayPart
 from logmon.rules.loader import RuleSet
 from logmon.simulate import simulate
 
@@ -43,21 +44,31 @@ def traffic_file(tmp_path: Path, minutes: int = 25, name: str = "logs.ndjson") -
     return path
 
 
+def inputs(paths: list[Path]) -> Inputs:
+    return resolve([str(path) for path in paths])
+
+
+def sources(paths: list[Path]) -> list[Source]:
+    return inputs(paths).sources
+
+
 def single(rules: RuleSet, paths: list[Path]) -> dict[str, object]:
+    return Replay(rules).run_inputs(inputs(paths))
+
+
+def report(rules: RuleSet, part: ReplayPart, paths: list[Path]) -> dict[str, object]:
+    """The report of a merged part, for the same inputs as `single` read."""
     run = Replay(rules)
-    for path in paths:
-        with path.open("rb") as stream:
-            run.accumulate(stream)
-    return run.report()
+    run.inputs = inputs(paths)
+    return run.report(part)
 
 
 def cut_at(path: Path, offsets: list[int]) -> list[Piece]:
     """Pieces of one file cut at arbitrary byte offsets, each moved to the next line boundary."""
-    cut = pieces([path], 1)
+    cut = pieces(sources([path]), 1)
     size = path.stat().st_size
     bounds = sorted({0, size, *(line_start_at_or_after(str(path), offset, size) for offset in offsets)})
-    assert cut[0].path == str(path.resolve())
-    return [Piece(cut[0].path, start, end) for start, end in itertools.pairwise(bounds)]
+    return [Piece(cut[0].source, start, end) for start, end in itertools.pairwise(bounds)]
 
 
 class TestPieces:
@@ -71,10 +82,10 @@ class TestPieces:
     def test_a_large_file_is_cut_for_the_jobs(self, tmp_path: Path) -> None:
         """A file of several MiB becomes several pieces; a small one stays whole."""
         small = traffic_file(tmp_path, minutes=2, name="small.ndjson")
-        assert len(pieces([small], 4)) == 1
+        assert len(pieces(sources([small]), 4)) == 1
         large = tmp_path / "large.ndjson"
         large.write_bytes(b"".join([small.read_bytes() + b"\n"] * 20))
-        assert len(pieces([large], 2)) > 1
+        assert len(pieces(sources([large]), 2)) > 1
 
 
 class TestEquality:
@@ -87,7 +98,7 @@ class TestEquality:
         path = traffic_file(tmp_path_factory.mktemp("cut"), minutes=12)
         expected = single(RULES, [path])
         parts = [replay_piece(RULES, piece) for piece in cut_at(path, cuts)]
-        assert report(RULES, merged(parts)) == expected
+        assert report(RULES, merged(parts), [path]) == expected
 
     def test_an_undated_line_at_a_piece_start_takes_the_previous_pieces_date(self, tmp_path: Path) -> None:
         """An error line without a date, first in its piece, counts in the minute of the dated line before it."""
@@ -98,13 +109,13 @@ class TestEquality:
         expected = single(RULES, [path])
         assert expected["monitors"]["high_error_rate"]["max_value"] == 601
         parts = [replay_piece(RULES, piece) for piece in cut_at(path, [len(dated), len(dated) + 3600])]
-        assert report(RULES, merged(parts)) == expected
+        assert report(RULES, merged(parts), [path]) == expected
 
     def test_jobs_on_processes_and_several_files(self, tmp_path: Path) -> None:
         """`replay_jobs` over two files on two processes equals one process reading them one after the other."""
         first, second = traffic_file(tmp_path, 8, "a.ndjson"), traffic_file(tmp_path, 30, "b.ndjson")
         expected = single(RULES, [first, second])
-        assert report(RULES, replay_jobs(RULES, [first, second], 2)) == expected
+        assert report(RULES, replay_jobs(RULES, sources([first, second]), 2), [first, second]) == expected
 
     def test_the_cli_with_jobs_prints_the_same_report(self, tmp_path: Path) -> None:
         """`logmon replay --jobs 2 --format json` prints what one process prints."""
@@ -133,8 +144,8 @@ class TestCluster:
             ) as cluster,
             distributed.Client(cluster) as client,
         ):
-            part = replay_cluster(RULES, [path], cluster.scheduler_address, client=client)
-        assert report(RULES, part) == expected
+            part = replay_cluster(RULES, sources([path]), cluster.scheduler_address, client=client)
+        assert report(RULES, part, [path]) == expected
 
     def test_without_the_extra_the_error_says_what_to_install(
         self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -142,7 +153,7 @@ class TestCluster:
         """Without Dask installed, --cluster names the extra to install."""
         monkeypatch.setitem(sys.modules, "distributed", None)
         with pytest.raises(ClusterUnavailable, match=r"logmon\[cluster\]"):
-            replay_cluster(RULES, [traffic_file(tmp_path, minutes=1)], "tcp://127.0.0.1:9")
+            replay_cluster(RULES, sources([traffic_file(tmp_path, minutes=1)]), "tcp://127.0.0.1:9")
 
     def test_an_unreachable_scheduler_is_a_clear_error(self, tmp_path: Path) -> None:
         """A scheduler nobody listens at: exit status 2 and a message naming the address, no traceback."""
