@@ -13,6 +13,7 @@ import typer
 if TYPE_CHECKING:
     from logmon.plan.recorder import Organization
     from logmon.plan.runner import Plan
+    from logmon.rules.loader import RuleSet
 
 app = typer.Typer(
     name="logmon",
@@ -243,50 +244,87 @@ def rule_tests(
         bool,
         typer.Option("--coverage", help="List monitors without a firing and a quiet case; gaps fail.", metavar=FLAG),
     ] = False,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Write a page charting each failed case's monitors, expected against actual."),
+    ] = None,
 ) -> None:
     """Run the rule tests in <rules>/tests: each case's events through the logger, pipelines and monitors."""
     from logmon.ruletest import main as run_rule_tests
 
     if not rules.is_dir():
         raise usage_problem(f"no rules directory at {rules}; pass --rules DIR")
-    raise typer.Exit(run_rule_tests(rules, run, junit, coverage, sys.stdout))
+    raise typer.Exit(run_rule_tests(rules, run, junit, coverage, sys.stdout, html=html))
 
 
 class ReplayFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
+    MARKDOWN = "markdown"
+
+
+def _load_rules_or_exit(rules: Path) -> RuleSet:
+    """The rules of a directory; invalid rules, or rules the engine cannot run, are printed as findings and exit 1."""
+    from logmon.diagnostics import RulesInvalid
+    from logmon.rules.loader import load_rules
+
+    if not rules.is_dir():
+        raise usage_problem(f"no rules directory at {rules}; pass --rules DIR")
+    from logmon.ruletest.runnable import rules_findings
+
+    try:
+        rule_set = load_rules(rules)
+        findings = rules_findings(rule_set)  # rules that load but that the engine cannot run
+    except RulesInvalid as invalid:
+        findings = invalid.findings
+    for finding in findings:
+        typer.echo(f"{finding.location}: {finding.severity.value} {finding.check}: {finding.message}", err=True)
+    if findings:
+        raise typer.Exit(1)
+    return rule_set
 
 
 @app.command()
 def replay(
     source: Annotated[str, typer.Argument(help="A newline-delimited JSON log file, or - for standard input.")],
     rules: RulesOption = Path("rules"),
-    output_format: Annotated[ReplayFormat, typer.Option("--format", help="text or json.")] = ReplayFormat.TEXT,
+    output_format: Annotated[
+        ReplayFormat, typer.Option("--format", help="text, json, or markdown (Mermaid charts, for a pull request).")
+    ] = ReplayFormat.TEXT,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write a self-contained HTML report with charts here.")
+    ] = None,
+    compare: Annotated[
+        Path | None,
+        typer.Option(
+            "--compare",
+            help="Base rules directory: replay the same logs through both and report the monitors that change.",
+            file_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Replay a log file through pipelines, indexes, metrics and monitors, as Datadog would."""
     import orjson
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-    from logmon.diagnostics import RulesInvalid
     from logmon.replay import Replay, render_text
-    from logmon.rules.loader import load_rules
+    from logmon.report.collect import ChartedEvaluation
+    from logmon.report.compare import feeding, finished
 
-    if not rules.is_dir():
-        raise usage_problem(f"no rules directory at {rules}; pass --rules DIR")
-    try:
-        rule_set = load_rules(rules)
-    except RulesInvalid as invalid:
-        for finding in invalid.findings:
-            typer.echo(f"{finding.location}: {finding.severity.value} {finding.check}: {finding.message}", err=True)
-        raise typer.Exit(1) from None
-    run = Replay(rule_set)
+    rule_set = _load_rules_or_exit(rules)
+    base_rules = _load_rules_or_exit(compare) if compare is not None else None
+    charts = html is not None or output_format is ReplayFormat.MARKDOWN or base_rules is not None
+    evaluation = ChartedEvaluation(rule_set) if charts else None
+    run = Replay(rule_set, evaluation)
+    base = Replay(base_rules, ChartedEvaluation(base_rules)) if base_rules is not None else None
     if source == "-":
-        report = run.run(sys.stdin.buffer)
+        report = run.run(feeding(base, sys.stdin.buffer) if base else sys.stdin.buffer)
     else:
         path = Path(source)
         if not path.is_file():
             raise usage_problem(f"no log file at {source}")
         with path.open("rb") as stream:
+            lines = feeding(base, stream) if base else stream
             if sys.stderr.isatty():
                 with Progress(
                     "[progress.description]{task.description}",
@@ -296,10 +334,18 @@ def replay(
                     transient=True,
                 ) as progress:
                     task = progress.add_task("replaying", total=path.stat().st_size)
-                    report = run.run(stream, lambda size: progress.advance(task, size))
+                    report = run.run(lines, lambda size: progress.advance(task, size))
             else:
-                report = run.run(stream)
-    if output_format is ReplayFormat.JSON:
+                report = run.run(lines)
+    if charts:
+        from logmon.report.outputs import ReplayRun, write_reports
+
+        base_run = None
+        if base is not None and base_rules is not None and compare is not None:
+            base_run = ReplayRun(source, compare, base_rules, base, finished(base))
+        head_run = ReplayRun(source, rules, rule_set, run, report)
+        sys.stdout.write(write_reports(head_run, base_run, output_format.value, html))
+    elif output_format is ReplayFormat.JSON:
         sys.stdout.write(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
         sys.stdout.write(render_text(report))
