@@ -33,6 +33,8 @@ CRITICAL_COLOUR = "#c62828"
 WARNING_COLOUR = "#ef8f00"
 FLEX_COLOUR = "#7b57c2"
 EXCLUDED_COLOURS = ("#b0bec5", "#90a4ae", "#78909c", "#607d8b")
+DAILY_LIMIT_RESET_HOUR = 14
+"""Datadog resets an index's daily quota at 14:00 UTC unless the index sets another time (docs/decisions.md)."""
 _PROLOGUE = re.compile(r"^.*?(?=<svg)", re.DOTALL)
 _NUMBERED_ID = re.compile(r'\bid="([a-z][\w.]*_\d+)"')
 """matplotlib's own element ids (`figure_1`, `line2d_3`): the same in every chart, so each gets the chart's prefix."""
@@ -138,7 +140,7 @@ def monitor_svg(
 
 def index_svg(index: IndexHours, chart_id: str) -> str:
     """Events per hour, stacked: indexed, Flex only, and what each exclusion filter dropped; with a daily
-    limit, the running total of the UTC day's indexed events against it on a second axis."""
+    limit, the running total of indexed events since the quota's last reset against it on a second axis."""
     figure, axes = _figure()
     hours = sorted(index.hours)
     times = [moment(hour * 60) for hour in hours]
@@ -164,15 +166,17 @@ def index_svg(index: IndexHours, chart_id: str) -> str:
         totals: list[float] = []
         day, total = None, 0.0
         for hour in hours:
-            if hour // 24 != day:
-                day, total = hour // 24, 0.0
+            if (hour - DAILY_LIMIT_RESET_HOUR) // 24 != day:
+                day, total = (hour - DAILY_LIMIT_RESET_HOUR) // 24, 0.0
             total += index.hours[hour][INDEXED]
             totals.append(total)
-        (line,) = running.step(times, totals, where="post", color="#2e7d32", linewidth=1.0, label="indexed today")
+        (line,) = running.step(
+            times, totals, where="post", color="#2e7d32", linewidth=1.0, label="indexed since the daily reset"
+        )
         line.set_gid(f"{chart_id}-running")
         limit = running.axhline(index.daily_limit, color=CRITICAL_COLOUR, linewidth=1.2, label="daily limit")
         limit.set_gid(f"{chart_id}-daily-limit")
-        running.set_ylabel("indexed since 00:00 UTC")
+        running.set_ylabel("indexed since 14:00 UTC")
         running.set_ylim(bottom=0)
         running.legend(loc="upper right", fontsize=8, frameon=False)
     axes.legend(loc="upper left", fontsize=8, frameon=False, ncols=2)

@@ -127,23 +127,21 @@ def comparison_series(change: MonitorChange) -> tuple[MonitorTimeline, list[Seri
         base_values = tuple(downsample(base.highest(), POINTS))[:length]
         base_values += (0.0,) * (length - len(base_values))
         series.append(Series(_value_label(base) + " (base)", *BASE_VALUE, base_values))
-    for side, name, critical, warning in (
-        (head, "head", CRITICAL, WARNING),
-        (base, "base", BASE_CRITICAL, BASE_WARNING),
+    for side, other, name, critical, warning in (
+        (head, base, "head", CRITICAL, WARNING),
+        (base, head, "base", BASE_CRITICAL, BASE_WARNING),
     ):
         if side is None:
             continue
-        series.append(
-            Series(
-                f"critical {side.comparator} {side.critical:g} ({name})", *critical, _constant(side.critical, length)
-            )
-        )
-        if side.warning is not None:
-            series.append(
-                Series(
-                    f"warning {side.comparator} {side.warning:g} ({name})", *warning, _constant(side.warning, length)
-                )
-            )
+        # A threshold both versions share is drawn once, from the head, and said to be both.
+        for value, other_value, kind, colour in (
+            (side.critical, other.critical if other else None, "critical", critical),
+            (side.warning, other.warning if other else None, "warning", warning),
+        ):
+            if value is None or (name == "base" and value == other_value):
+                continue
+            whose = "both" if value == other_value else name
+            series.append(Series(f"{kind} {side.comparator} {value:g} ({whose})", *colour, _constant(value, length)))
     return shown, series
 
 

@@ -46,6 +46,10 @@ LOGIN_WARNING = burst("authentication_attempt", {"success": False}, 12, 30, 10)
 TRAFFIC: tuple[Traffic, ...] = (*QUIET, PAYMENT_OUTAGE, LOGIN_WARNING)
 
 
+PAYMENT_AT_300 = {"monitors.yaml": ("critical: 50\n      warning: 25", "critical: 60\n      warning: 25")}
+"""An edit of the shipped rules: payment_failures pages at 300 failures in 5 minutes instead of 250."""
+
+
 def lines() -> list[bytes]:
     return list(simulate(MINUTES, TRAFFIC, START))
 

@@ -10,7 +10,7 @@ import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from report_testing import MERMAID_JS, SHIPPED_RULES, lines, logmon_output, missing, rules_copy
+from report_testing import MERMAID_JS, PAYMENT_AT_300, SHIPPED_RULES, lines, logmon_output, missing, rules_copy
 
 from logmon.report.markdown import POINTS, Series, mermaid_chart
 from logmon.report.timeline import downsample
@@ -19,8 +19,6 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
 BLOCK = re.compile(r"```mermaid\n(.*?)```", re.DOTALL)
-PAYMENT_THRESHOLD = ("monitors.yaml", ("critical: 50\n      warning: 25", "critical: 60\n      warning: 25"))
-"""payment_failures pages at 300 failures in 5 minutes instead of 250."""
 
 
 def blocks(markdown: str) -> list[str]:
@@ -41,7 +39,7 @@ def log_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def base_rules(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The shipped rules with payment_failures' critical at 300: the base that the shipped rules change."""
-    return rules_copy(tmp_path_factory.mktemp("base") / "rules", dict([PAYMENT_THRESHOLD]))
+    return rules_copy(tmp_path_factory.mktemp("base") / "rules", PAYMENT_AT_300)
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +97,8 @@ class TestComparison:
         assert {250.0, 300.0} <= constants
         assert "critical > 250 (head)" in comparison
         assert "critical > 300 (base)" in comparison
+        assert "warning > 125 (both)" in comparison
+        assert [series[0] for series in series_of(block) if len(set(series)) == 1].count(125.0) == 1
 
     def test_verdict_counts_alerts_and_minutes_for_each_version(self, comparison: str) -> None:
         """The verdict line gives each version's alerts and minutes in alert on the same logs."""
