@@ -160,6 +160,7 @@ def index_svg(index: IndexHours, chart_id: str) -> str:
             patch.set_gid(f"{chart_id}-{key.replace(':', '-')}-{number}")
         bottom = [b + c for b, c in zip(bottom, counts, strict=True)]
     axes.set_ylabel("events per hour")
+    axes.set_ylim(0, max([*bottom, 1.0]) * 1.25)  # headroom for the legend
     if index.daily_limit is not None:
         running = axes.twinx()
         running.spines["top"].set_visible(False)
@@ -177,7 +178,7 @@ def index_svg(index: IndexHours, chart_id: str) -> str:
         limit = running.axhline(index.daily_limit, color=CRITICAL_COLOUR, linewidth=1.2, label="daily limit")
         limit.set_gid(f"{chart_id}-daily-limit")
         running.set_ylabel("indexed since 14:00 UTC")
-        running.set_ylim(bottom=0)
+        running.set_ylim(0, max([*totals, float(index.daily_limit)]) * 1.25)
         running.legend(loc="upper right", fontsize=8, frameon=False)
     axes.legend(loc="upper left", fontsize=8, frameon=False, ncols=2)
     return _svg(figure, chart_id)
