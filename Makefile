@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STACK  ?= prod
 
-.PHONY: venv venv-interpreter test check plan lint-rules bench clean deploy-venv lock stack-init
+.PHONY: venv venv-interpreter test check plan lint-rules bench clean deploy-venv lock stack-init sample sample-report
 
 # The interpreter's identity; a venv whose python reports another one was built by a different interpreter.
 IDENTITY := import sys; print(sys.version)
@@ -53,6 +53,14 @@ lint-rules: venv
 bench: venv
 	@failed=""; for b in bench/*.py; do $(BIN)/python $$b || failed="$$failed $$b"; done; \
 	if [ -n "$$failed" ]; then echo "make bench: missed a target:$$failed" >&2; exit 1; fi
+
+## sample: regenerate samples/day.ndjson.gz, the generated day of traffic pull requests are replayed on (fixed seed)
+sample: venv
+	$(BIN)/python -m logmon.sampleday --out samples/day.ndjson.gz
+
+## sample-report: replay the sample day with the rules into replay.html (open it in a browser)
+sample-report: venv
+	gunzip -c samples/day.ndjson.gz | $(BIN)/logmon replay - --html replay.html
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis *.egg-info paylog/src/*.egg-info

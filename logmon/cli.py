@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -248,18 +247,43 @@ def rule_tests(
         bool,
         typer.Option("--coverage", help="List monitors without a firing and a quiet case; gaps fail.", metavar=FLAG),
     ] = False,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Write a page charting each failed case's monitors, expected against actual."),
+    ] = None,
 ) -> None:
     """Run the rule tests in <rules>/tests: each case's events through the logger, pipelines and monitors."""
     from logmon.ruletest import main as run_rule_tests
 
     if not rules.is_dir():
         raise usage_problem(f"no rules directory at {rules}; pass --rules DIR")
-    raise typer.Exit(run_rule_tests(rules, run, junit, coverage, sys.stdout))
+    raise typer.Exit(run_rule_tests(rules, run, junit, coverage, sys.stdout, html=html))
 
 
 class ReplayFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
+    MARKDOWN = "markdown"
+
+
+def _rules_or_exit(rules: Path, stack: str | None = None) -> tuple[RuleSet, Prices]:
+    """The rules of a directory (with the stack's overrides) and the stack's prices; invalid rules, or rules
+    the engine cannot run, are printed as findings and exit 1."""
+    from logmon.diagnostics import RulesInvalid
+    from logmon.ruletest.runnable import rules_findings
+
+    if not rules.is_dir():
+        raise usage_problem(f"no rules directory at {rules}; pass --rules DIR")
+    try:
+        rule_set, prices = _replayed_rules(rules, stack)
+        findings = rules_findings(rule_set)  # rules that load but that the engine cannot run
+    except RulesInvalid as invalid:
+        findings, prices = invalid.findings, None
+    for finding in findings:
+        typer.echo(f"{finding.location}: {finding.severity.value} {finding.check}: {finding.message}", err=True)
+    if findings or prices is None:
+        raise typer.Exit(1)
+    return rule_set, prices
 
 
 @app.command()
@@ -273,7 +297,20 @@ def replay(
         ),
     ],
     rules: RulesOption = Path("rules"),
-    output_format: Annotated[ReplayFormat, typer.Option("--format", help="text or json.")] = ReplayFormat.TEXT,
+    output_format: Annotated[
+        ReplayFormat, typer.Option("--format", help="text, json, or markdown (Mermaid charts, for a pull request).")
+    ] = ReplayFormat.TEXT,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Also write a self-contained HTML report with charts here.")
+    ] = None,
+    compare: Annotated[
+        Path | None,
+        typer.Option(
+            "--compare",
+            help="Base rules directory: replay the same logs through both and report the monitors that change.",
+            file_okay=False,
+        ),
+    ] = None,
     jobs: Annotated[int, typer.Option("--jobs", min=1, help="Replay pieces of the input on this many processes.")] = 1,
     cluster: Annotated[
         str | None,
@@ -289,31 +326,39 @@ def replay(
     ] = None,
 ) -> None:
     """Replay logs through pipelines, indexes, metrics and monitors, as Datadog would, and say what they cost."""
-    from logmon.diagnostics import RulesInvalid
     from logmon.inputs import InputProblem, hour_range, resolve
     from logmon.replay import Replay
+    from logmon.report.collect import ChartedEvaluation
 
-    if not rules.is_dir():
-        raise usage_problem(f"no rules directory at {rules}; pass --rules DIR")
-    try:
-        rule_set, prices = _replayed_rules(rules, stack)
-    except RulesInvalid as invalid:
-        for finding in invalid.findings:
-            typer.echo(f"{finding.location}: {finding.severity.value} {finding.check}: {finding.message}", err=True)
-        raise typer.Exit(1) from None
+    rule_set, prices = _rules_or_exit(rules, stack)
+    base_rules, base_prices = _rules_or_exit(compare, stack) if compare is not None else (None, None)
+    if base_rules is not None and (jobs > 1 or cluster is not None):
+        raise usage_problem("--compare replays one input through two rule sets in one process; drop --jobs/--cluster")
+    charts = html is not None or output_format is ReplayFormat.MARKDOWN or base_rules is not None
     try:
         inputs = resolve(sources, hour_range(start, end))
     except InputProblem as problem:
         raise usage_problem(str(problem)) from None
-    run = Replay(rule_set, prices)
+    run = Replay(rule_set, prices, charts=ChartedEvaluation.of if charts else None)
+    base = Replay(base_rules, base_prices, charts=ChartedEvaluation.of) if base_rules is not None else None
     try:
         if cluster is not None or jobs > 1:
             report = _replay_in_pieces(run, inputs, jobs, cluster)
         else:
-            report = _replay_with_progress(run, inputs)
+            report = _replay_with_progress(run, inputs, base)
     except InputProblem as problem:
         raise usage_problem(str(problem)) from None
-    _print_replay(report, output_format)
+    if charts:
+        from logmon.report.outputs import ReplayRun, write_reports
+
+        shown = " ".join(sources)
+        base_run = None
+        if base is not None and base_rules is not None and compare is not None:
+            base_run = ReplayRun(shown, compare, base_rules, base, base.report())
+        head_run = ReplayRun(shown, rules, rule_set, run, report)
+        sys.stdout.write(write_reports(head_run, base_run, output_format.value, html))
+    else:
+        _print_replay(report, output_format)
 
 
 def _replay_in_pieces(run: Replay, inputs: Inputs, jobs: int, cluster: str | None) -> dict[str, Any]:
@@ -322,12 +367,15 @@ def _replay_in_pieces(run: Replay, inputs: Inputs, jobs: int, cluster: str | Non
     from logmon.parallel import ClusterUnavailable, replay_cluster, replay_jobs
 
     if any(source.location == STANDARD_INPUT for source in inputs.sources):
-        raise usage_problem("standard input cannot be cut into pieces; give a file (or several) for --jobs or --cluster")
+        raise usage_problem(
+            "standard input cannot be cut into pieces; give a file (or several) for --jobs or --cluster"
+        )
+    charts = run.part.hours is not None
     try:
         part = (
-            replay_cluster(run.rules, inputs.sources, cluster)
+            replay_cluster(run.rules, inputs.sources, cluster, charts=charts)
             if cluster is not None
-            else replay_jobs(run.rules, inputs.sources, jobs)
+            else replay_jobs(run.rules, inputs.sources, jobs, charts=charts)
         )
     except ClusterUnavailable as unavailable:
         raise usage_problem(str(unavailable)) from None
@@ -354,17 +402,18 @@ def _replayed_rules(rules: Path, stack: str | None) -> tuple[RuleSet, Prices]:
     return apply_overrides(rule_set, overrides), settings.prices
 
 
-def _replay_with_progress(run: Replay, inputs: Inputs) -> dict[str, Any]:
-    """Replay every source, with a progress bar when stderr is a terminal."""
+def _replay_with_progress(run: Replay, inputs: Inputs, base: Replay | None = None) -> dict[str, Any]:
+    """Replay every source (to `base` too, from the same read), with a progress bar when stderr is a terminal."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
+    alongside = (base,) if base is not None else ()
     if not sys.stderr.isatty() or inputs.location == "stdin":
-        return run.run_inputs(inputs)
+        return run.run_inputs(inputs, alongside=alongside)
     with Progress(
         "[progress.description]{task.description}", BarColumn(), DownloadColumn(), TimeRemainingColumn(), transient=True
     ) as progress:
         task = progress.add_task("replaying", total=inputs.known_size)
-        return run.run_inputs(inputs, lambda size: progress.advance(task, size))
+        return run.run_inputs(inputs, lambda size: progress.advance(task, size), alongside)
 
 
 def _print_replay(report: dict[str, Any], output_format: ReplayFormat) -> None:
@@ -376,70 +425,6 @@ def _print_replay(report: dict[str, Any], output_format: ReplayFormat) -> None:
         sys.stdout.write(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
         sys.stdout.write(render_text(report))
-
-
-@app.command()
-def process(
-    source: Annotated[str, typer.Argument(help="Raw logs, one JSON object per line, or - for standard input.")],
-    rules: RulesOption = Path("rules"),
-    stack: Annotated[
-        str | None, typer.Option("--stack", help="Apply this stack's overrides (Pulumi.<stack>.yaml beside the rules).")
-    ] = None,
-    trace: Annotated[
-        bool, typer.Option("--trace", help="Add what each pipeline processor and scanner rule changed.", metavar=FLAG)
-    ] = False,
-) -> None:
-    """Show what Datadog would store for each raw log: preprocessing, pipelines, scanner, index and exclusion."""
-    from logmon.diagnostics import Location, RulesInvalid
-    from logmon.lint.stacks import stack_names
-    from logmon.process import LineError, dumps, intake_emulator, process_lines
-    from logmon.rules.loader import load_rules
-    from logmon.ruletest.runnable import rules_findings
-    from logmon.ruletest.stacks import StackRules
-
-    if not rules.is_dir():
-        raise usage_problem(f"no rules directory at {rules}; pass --rules DIR")
-    project_dir = rules.resolve().parent
-    if stack is not None and stack not in (known := stack_names(project_dir)):
-        raise usage_problem(
-            f"unknown stack '{stack}': no Pulumi.{stack}.yaml beside {rules}; stacks here: {', '.join(known) or 'none'}"
-        )
-    if source != "-" and not Path(source).is_file():
-        raise usage_problem(f"no log file at {source}")
-    try:
-        rule_set = load_rules(rules)
-        problems = rules_findings(rule_set)
-        if not problems and stack is not None:
-            rule_set = StackRules(rule_set, project_dir).get(stack, Location(f"Pulumi.{stack}.yaml", 1, 1))
-    except RulesInvalid as invalid:
-        problems = invalid.findings
-    if problems:
-        for finding in problems:
-            typer.echo(f"{finding.location}: {finding.severity.value} {finding.check}: {finding.message}", err=True)
-        raise typer.Exit(1)
-    emulator = intake_emulator(rule_set)
-    failed = 0
-    out = sys.stdout.buffer
-
-    def run(lines: Iterable[bytes]) -> None:
-        nonlocal failed
-        for result in process_lines(emulator, lines, trace=trace):
-            if isinstance(result, LineError):
-                failed += 1
-                sys.stderr.write(f"logmon process: {source}:{result.line}: {result.reason}\n")
-                out.write(dumps(result.to_json()))
-            else:
-                out.write(dumps(result))
-
-    if source == "-":
-        run(sys.stdin.buffer)
-    else:
-        with Path(source).open("rb") as stream:
-            run(stream)
-    out.flush()
-    if failed:
-        sys.stderr.write(f"logmon process: {failed} line(s) could not be processed\n")
-        raise typer.Exit(1)
 
 
 # `logmon stack init|check|cluster`: the stack bootstrap and CI's pre-flight check (logmon/stack.py).

@@ -102,9 +102,10 @@ def piece_lines(piece: Piece) -> Iterator[bytes]:
             yield line
 
 
-def replay_piece(rules: RuleSet, piece: Piece) -> ReplayPart:
-    """One piece through intake, routing, metrics, monitor buckets and cost counters (no evaluation)."""
-    replay = Replay(rules)
+def replay_piece(rules: RuleSet, piece: Piece, charts: bool = False) -> ReplayPart:
+    """One piece through intake, routing, metrics, monitor buckets and cost counters (no evaluation);
+    with `charts`, each index's events per hour too."""
+    replay = Replay(rules, count_hours=charts)
     if piece.end is None:
         return replay.accumulate_source(piece.source)
     return replay.accumulate(piece_lines(piece), source=describe(piece.source.location))
@@ -118,31 +119,38 @@ def merged(parts: Sequence[ReplayPart]) -> ReplayPart:
 
 
 _WORKER_RULES: RuleSet | None = None
+_WORKER_CHARTS = False
 
 
-def _start_worker(rules: RuleSet) -> None:
-    global _WORKER_RULES  # noqa: PLW0603 - one rule set per worker process, sent once
-    _WORKER_RULES = rules
+def _start_worker(rules: RuleSet, charts: bool) -> None:
+    global _WORKER_RULES, _WORKER_CHARTS
+    _WORKER_RULES, _WORKER_CHARTS = rules, charts
 
 
 def _replay_in_worker(piece: Piece) -> ReplayPart:
     assert _WORKER_RULES is not None
-    return replay_piece(_WORKER_RULES, piece)
+    return replay_piece(_WORKER_RULES, piece, _WORKER_CHARTS)
 
 
 def replay_jobs(
-    rules: RuleSet, sources: Sequence[Source], jobs: int, progress: Callable[[int], None] | None = None
+    rules: RuleSet,
+    sources: Sequence[Source],
+    jobs: int,
+    progress: Callable[[int], None] | None = None,
+    charts: bool = False,
 ) -> ReplayPart:
     """Replay the files on `jobs` processes and merge the parts in input order."""
     cut = pieces(sources, jobs)
     if jobs <= 1 or len(cut) == 1:
         parts = []
         for piece in cut:
-            parts.append(replay_piece(rules, piece))
+            parts.append(replay_piece(rules, piece, charts))
             if progress is not None:
                 progress(_piece_size(piece))
         return merged(parts)
-    with ProcessPoolExecutor(max_workers=min(jobs, len(cut)), initializer=_start_worker, initargs=(rules,)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(cut)), initializer=_start_worker, initargs=(rules, charts)
+    ) as pool:
         parts = []
         for piece, part in zip(cut, pool.map(_replay_in_worker, cut), strict=True):
             parts.append(part)
@@ -151,7 +159,9 @@ def replay_jobs(
     return merged(parts)
 
 
-def replay_cluster(rules: RuleSet, sources: Sequence[Source], address: str, client: Any = None) -> ReplayPart:
+def replay_cluster(
+    rules: RuleSet, sources: Sequence[Source], address: str, client: Any = None, charts: bool = False
+) -> ReplayPart:
     """Replay the files' pieces as tasks on the Dask scheduler at `address` and merge the parts."""
     try:
         from distributed import Client
@@ -173,7 +183,7 @@ def replay_cluster(rules: RuleSet, sources: Sequence[Source], address: str, clie
         threads = max(1, sum(int(worker.get("nthreads", 1)) for worker in workers.values()))
         cut = pieces(sources, threads)
         shared = client.scatter(rules, broadcast=True)
-        futures = client.map(replay_piece, [shared] * len(cut), cut, pure=False)
+        futures = client.map(replay_piece, [shared] * len(cut), cut, [charts] * len(cut), pure=False)
         return merged(client.gather(futures))
     finally:
         if own:

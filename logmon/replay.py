@@ -17,7 +17,7 @@ processes or on a cluster.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +26,7 @@ import orjson
 from logmon.emulator.preprocess import parse_date
 from logmon.evaluation import Evaluation, Ingested, Intake
 from logmon.evaluation.cost import CostAccumulator
+from logmon.evaluation.hours import HourlyIndexes
 from logmon.evaluation.stream import Accumulator, Tally
 from logmon.logrecord import LogRecord, get_path, iso
 from logmon.rules.loader import RuleSet
@@ -95,6 +96,8 @@ class ReplayPart:
 
     tally: Tally
     cost: CostAccumulator
+    hours: HourlyIndexes | None = None
+    """Each index's events per hour, kept for charts only."""
     kinds: InputKinds = field(default_factory=InputKinds)
     malformed: Malformed = field(default_factory=Malformed)
     lines: int = 0
@@ -128,6 +131,8 @@ class ReplayPart:
         self.kinds.merge(later.kinds)
         self.cost.merge(later.cost)
         self.tally.merge(later.tally)
+        if self.hours is not None and later.hours is not None:
+            self.hours.merge(later.hours)
 
 
 def exported_record(log: dict[str, Any]) -> LogRecord:
@@ -176,14 +181,31 @@ def _tags(value: Any) -> list[str]:
     return []
 
 
+Evaluate = Callable[[RuleSet, "ReplayPart"], Evaluation]
+"""How a replay's part is evaluated for its report (the charts evaluate with timelines)."""
+
+
 class Replay:
-    def __init__(self, rules: RuleSet, prices: Prices | None = None, *, keep_timeline: bool = False) -> None:
+    def __init__(
+        self,
+        rules: RuleSet,
+        prices: Prices | None = None,
+        *,
+        keep_timeline: bool = False,
+        charts: Evaluate | None = None,
+        count_hours: bool = False,
+    ) -> None:
+        """`charts`: also count each index's events per hour, and evaluate with this (the reports pass
+        `ChartedEvaluation.of`); `count_hours` counts them for a piece whose part is evaluated elsewhere."""
         self.rules = rules
         self.intake = Intake(rules)
         self.prices = prices or Prices()
-        self.part = ReplayPart(Tally(rules), CostAccumulator(rules))
+        self.part = ReplayPart(
+            Tally(rules), CostAccumulator(rules), HourlyIndexes(rules) if charts or count_hours else None
+        )
         self.accumulator = Accumulator(rules, self.part.tally)
         self.keep_timeline = keep_timeline
+        self._evaluate = charts
         self.inputs: Inputs | None = None
         self.evaluation: Evaluation | None = None
         """The evaluation behind the last report (with each monitor's timeline when `keep_timeline`)."""
@@ -228,6 +250,8 @@ class Replay:
             self._malformed(f"could not be processed: {type(error).__name__}: {error}")
             return
         self.accumulator.feed(ingested)
+        if part.hours is not None:
+            part.hours.add(ingested)
         size = len(line)
         if line.endswith(b"\n"):
             size -= 2 if line.endswith(b"\r\n") else 1
@@ -250,15 +274,21 @@ class Replay:
         self._feed(lines, progress)
         return self.part
 
-    def accumulate_source(self, source: Source, progress: Callable[[int], None] | None = None) -> ReplayPart:
-        """Feed one source of the inputs; a truncated or corrupt one is one bad source, not the end of the replay."""
+    def accumulate_source(
+        self, source: Source, progress: Callable[[int], None] | None = None, alongside: Sequence[Replay] = ()
+    ) -> ReplayPart:
+        """Feed one source of the inputs, to this replay and to those `alongside` (one read serves them all);
+        a truncated or corrupt source is one bad source, not the end of the replay."""
         from logmon.inputs import describe
 
-        self.part.start_source(describe(source.location))
+        replays = (self, *alongside)
+        for replay in replays:
+            replay.part.start_source(describe(source.location))
         try:
-            self._feed(source.lines(), progress)
+            self._feed(_fed_to(alongside, source.lines()) if alongside else source.lines(), progress)
         except (OSError, EOFError, zlib.error) as error:
-            self._malformed(f"unreadable from here on: {type(error).__name__}: {error}")
+            for replay in replays:
+                replay._malformed(f"unreadable from here on: {type(error).__name__}: {error}")
         return self.part
 
     def run(self, lines: Iterable[bytes], progress: Callable[[int], None] | None = None) -> dict[str, Any]:
@@ -266,11 +296,15 @@ class Replay:
         self.accumulate(lines, progress)
         return self.report()
 
-    def run_inputs(self, inputs: Inputs, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-        """Replay every source in order and report; malformed lines are numbered within their source."""
-        self.inputs = inputs
+    def run_inputs(
+        self, inputs: Inputs, progress: Callable[[int], None] | None = None, alongside: Sequence[Replay] = ()
+    ) -> dict[str, Any]:
+        """Replay every source in order and report; malformed lines are numbered within their source.
+        The replays `alongside` (other rules, for a comparison) are fed the same lines; report them after."""
+        for replay in (self, *alongside):
+            replay.inputs = inputs
         for source in inputs.sources:
-            self.accumulate_source(source, progress)
+            self.accumulate_source(source, progress, alongside)
         return self.report()
 
     def _feed(self, lines: Iterable[bytes], progress: Callable[[int], None] | None) -> None:
@@ -291,8 +325,19 @@ class Replay:
     def report(self, part: ReplayPart | None = None) -> dict[str, Any]:
         """Evaluate the monitors over this replay's part (or a merged one) and say what the log path did."""
         part = part if part is not None else self.part
-        self.evaluation = Evaluation.from_tally(self.rules, part.tally, keep_timeline=self.keep_timeline)
+        if self._evaluate is not None:
+            self.evaluation = self._evaluate(self.rules, part)
+        else:
+            self.evaluation = Evaluation.from_tally(self.rules, part.tally, keep_timeline=self.keep_timeline)
         return describe(part, self.evaluation, self.prices, self.inputs)
+
+
+def _fed_to(others: Sequence[Replay], lines: Iterable[bytes]) -> Iterator[bytes]:
+    """The lines, unchanged, each also fed to the `others` as it passes."""
+    for line in lines:
+        for other in others:
+            other.feed_line(line)
+        yield line
 
 
 def input_summary(part: ReplayPart, inputs: Inputs | None) -> dict[str, Any]:

@@ -26,8 +26,12 @@ def main(
     stdout: TextIO,
     *,
     tests: Path | None = None,
+    html: Path | None = None,
 ) -> int:
-    """Run `<rules>/tests/*.yaml` (or `tests`) against `rules`; the exit status as described above."""
+    """Run `<rules>/tests/*.yaml` (or `tests`) against `rules`; the exit status as described above.
+
+    `html` names a page to write with each failed case's monitors charted (expected against actual states).
+    """
     if run is not None:
         try:
             re.compile(run)
@@ -42,6 +46,15 @@ def main(
             junit.write_bytes(junit_xml(report))
         except OSError as error:
             stdout.write(f"logmon test: cannot write {junit}: {error.strerror or error}\n")
+            return EXIT_INVALID
+    if html is not None:
+        from logmon.report.ruletests import render_ruletests_html
+
+        try:
+            html.parent.mkdir(parents=True, exist_ok=True)
+            html.write_text(render_ruletests_html(report), encoding="utf-8")
+        except OSError as error:
+            stdout.write(f"logmon test: cannot write {html}: {error.strerror or error}\n")
             return EXIT_INVALID
     if report.findings:
         return EXIT_INVALID

@@ -63,6 +63,10 @@ class CaseResult:
     """Monitors the case expects to alert at some time."""
     keeps_quiet: frozenset[str] = frozenset()
     """Monitors the case expects to be OK at some time, or quiet throughout."""
+    evaluation: Evaluation | None = None
+    """For a failed case, the engine after its lines (each monitor's timeline), for `logmon test --html`."""
+    case: Case | None = None
+    """For a failed case, what it expected."""
 
     @property
     def id(self) -> str:
@@ -237,4 +241,6 @@ def run_case(item: LoadedCase, rules: RuleSet, intake: Intake) -> CaseResult:
         time.perf_counter() - started,
         fires=frozenset(e.monitor for e in case.expect.monitors if e.state == "alert"),
         keeps_quiet=frozenset([*(e.monitor for e in case.expect.monitors if e.state == "ok"), *case.expect.quiet]),
+        evaluation=evaluation if failures else None,
+        case=case if failures else None,
     )

@@ -7,11 +7,11 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-OUTPUT_OPTION = re.compile(r"--(?:json|junit|out)[ =](?P<path>[^\s`]+)")
+OUTPUT_OPTION = re.compile(r"--(?:json|junit|out|html)[ =](?P<path>[^\s`]+)")
 
 
 def readme_outputs() -> list[str]:
-    """Every path a `logmon` command in the README writes (`--json`, `--junit`, `--out`)."""
+    """Every path a `logmon` command in the README writes (`--json`, `--junit`, `--out`, `--html`)."""
     text = (ROOT / "README.md").read_text(encoding="utf-8")
     return sorted({match.group("path") for match in OUTPUT_OPTION.finditer(text)})
 
@@ -19,7 +19,7 @@ def readme_outputs() -> list[str]:
 class TestReadmeOutputs:
     def test_readme_commands_write_files(self) -> None:
         """The README does show commands that write plan and test reports (so the next test checks something)."""
-        assert {"plan.json", "rule-tests.xml"} <= set(readme_outputs())
+        assert {"plan.json", "rule-tests.xml", "replay.html"} <= set(readme_outputs())
 
     def test_every_output_is_ignored_by_git(self) -> None:
         """`git check-ignore` covers each output, so `git status` stays clean after following the README."""

@@ -523,3 +523,57 @@ class TestDrift:
         for call in ("issues.create(", "issues.update(", "state: 'closed'", "<!-- logmon drift: ${stack} -->"):
             assert call in text
         assert "no changes were expected" in text
+
+
+# --- issue 15: the sample day replayed with the base and head rules, in the same comment ---------------------
+
+
+def step_named(job: dict[str, Any], prefix: str) -> tuple[int, dict[str, Any]]:
+    (found,) = [(n, s) for n, s in enumerate(steps(job)) if str(s.get("name", "")).startswith(prefix)]
+    return found
+
+
+class TestMonitorComparison:
+    def test_replays_the_sample_day_with_base_and_head_rules(self) -> None:
+        """After the plan diff, the job replays the shipped sample day with `--compare ../base/rules` as Markdown."""
+        job = workflow("pr-offline.yml")["jobs"]["check"]
+        plan_at, _ = step_named(job, "Plan every stack")
+        replay_at, replay = step_named(job, "Replay the sample day")
+        upload_at = next(
+            n for n, s in enumerate(steps(job)) if str(s.get("uses", "")).startswith("actions/upload-artifact@")
+        )
+        assert plan_at < replay_at < upload_at
+        run = " ".join(str(replay["run"]).replace("\\\n", " ").split())
+        assert (
+            "gunzip -c samples/day.ndjson.gz | .venv/bin/logmon replay - --rules rules --compare ../base/rules" in run
+        )
+        assert "--format markdown" in run
+        assert (ROOT / "samples" / "day.ndjson.gz").is_file()
+
+    def test_the_comparison_goes_into_the_posted_comment(self) -> None:
+        """The Markdown is appended to plans/comment.md, the file the comment workflow posts."""
+        replay = step_named(workflow("pr-offline.yml")["jobs"]["check"], "Replay the sample day")[1]
+        assert ">> plans/comment.md" in str(replay["run"])
+        assert "plans/comment.md" in (ROOT / ".github" / "workflows" / "pr-offline-comment.yml").read_text()
+
+    @pytest.mark.parametrize("name", ["pr-offline.yml", "pr-offline-comment.yml"])
+    def test_runs_with_no_secret(self, name: str) -> None:
+        """Neither workflow reads a secret or enters an environment (where secrets live), so forks run them alike;
+        the only token is the run's own `github.token`, and the replay job's is read-only."""
+        text = (ROOT / ".github" / "workflows" / name).read_text()
+        assert not re.search(r"secrets\s*\.|secrets\[", text)
+        assert "secrets: inherit" not in text
+        document = workflow(name)
+        for job in document["jobs"].values():
+            assert "environment" not in job
+            for step in steps(job):
+                for value in [*(step.get("with") or {}).values(), *(step.get("env") or {}).values()]:
+                    for expression in re.findall(r"\$\{\{(.*?)\}\}", str(value)):
+                        assert expression.strip().startswith(("github.", "steps.")), expression
+        if name == "pr-offline.yml":
+            assert all("permissions" not in job for job in document["jobs"].values())
+
+    def test_the_no_secret_check_can_fail(self) -> None:
+        """A workflow reading a secret is caught by the same pattern."""
+        assert re.search(r"secrets\s*\.|secrets\[", "token: ${{ secrets.DATADOG_API_KEY }}")
+        assert re.search(r"secrets\s*\.|secrets\[", "token: ${{ secrets['X'] }}")

@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "paylog"
 
 # What setuptools prints when it falls back to its import finder or finds a layout it dislikes.
-SETUPTOOLS_WARNING = re.compile(r"Setuptools\w*Warning|BuildBackendWarning|editable_wheel|take precedence during imports")
+SETUPTOOLS_WARNING = re.compile(
+    r"Setuptools\w*Warning|BuildBackendWarning|editable_wheel|take precedence during imports"
+)
 # The editable root project needs these from the checkout; the rest of the tree is not part of any build.
 PROJECT_FILES = ("pyproject.toml", "README.md", "logmon", "infra", "paylog")
 

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from replay_testing import TRAFFIC, logmon, shipped_rules
 
+from logmon.inputs import Inputs, Source, resolve
 from logmon.parallel import (
     ClusterUnavailable,
     Piece,
@@ -24,7 +25,6 @@ from logmon.parallel import (
     replay_jobs,
     replay_piece,
 )
-from logmon.inputs import Inputs, Source, resolve
 from logmon.replay import Replay, ReplayPart
 from logmon.rules.loader import RuleSet
 from logmon.simulate import simulate
