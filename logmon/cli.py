@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -425,6 +426,70 @@ def _print_replay(report: dict[str, Any], output_format: ReplayFormat) -> None:
         sys.stdout.write(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
         sys.stdout.write(render_text(report))
+
+
+@app.command()
+def process(
+    source: Annotated[str, typer.Argument(help="Raw logs, one JSON object per line, or - for standard input.")],
+    rules: RulesOption = Path("rules"),
+    stack: Annotated[
+        str | None, typer.Option("--stack", help="Apply this stack's overrides (Pulumi.<stack>.yaml beside the rules).")
+    ] = None,
+    trace: Annotated[
+        bool, typer.Option("--trace", help="Add what each pipeline processor and scanner rule changed.", metavar=FLAG)
+    ] = False,
+) -> None:
+    """Show what Datadog would store for each raw log: preprocessing, pipelines, scanner, index and exclusion."""
+    from logmon.diagnostics import Location, RulesInvalid
+    from logmon.lint.stacks import stack_names
+    from logmon.process import LineError, dumps, intake_emulator, process_lines
+    from logmon.rules.loader import load_rules
+    from logmon.ruletest.runnable import rules_findings
+    from logmon.ruletest.stacks import StackRules
+
+    if not rules.is_dir():
+        raise usage_problem(f"no rules directory at {rules}; pass --rules DIR")
+    project_dir = rules.resolve().parent
+    if stack is not None and stack not in (known := stack_names(project_dir)):
+        raise usage_problem(
+            f"unknown stack '{stack}': no Pulumi.{stack}.yaml beside {rules}; stacks here: {', '.join(known) or 'none'}"
+        )
+    if source != "-" and not Path(source).is_file():
+        raise usage_problem(f"no log file at {source}")
+    try:
+        rule_set = load_rules(rules)
+        problems = rules_findings(rule_set)
+        if not problems and stack is not None:
+            rule_set = StackRules(rule_set, project_dir).get(stack, Location(f"Pulumi.{stack}.yaml", 1, 1))
+    except RulesInvalid as invalid:
+        problems = invalid.findings
+    if problems:
+        for finding in problems:
+            typer.echo(f"{finding.location}: {finding.severity.value} {finding.check}: {finding.message}", err=True)
+        raise typer.Exit(1)
+    emulator = intake_emulator(rule_set)
+    failed = 0
+    out = sys.stdout.buffer
+
+    def run(lines: Iterable[bytes]) -> None:
+        nonlocal failed
+        for result in process_lines(emulator, lines, trace=trace):
+            if isinstance(result, LineError):
+                failed += 1
+                sys.stderr.write(f"logmon process: {source}:{result.line}: {result.reason}\n")
+                out.write(dumps(result.to_json()))
+            else:
+                out.write(dumps(result))
+
+    if source == "-":
+        run(sys.stdin.buffer)
+    else:
+        with Path(source).open("rb") as stream:
+            run(stream)
+    out.flush()
+    if failed:
+        sys.stderr.write(f"logmon process: {failed} line(s) could not be processed\n")
+        raise typer.Exit(1)
 
 
 # `logmon stack init|check|cluster`: the stack bootstrap and CI's pre-flight check (logmon/stack.py).
