@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "paylog"
 
 # What setuptools prints when it falls back to its import finder or finds a layout it dislikes.
-SETUPTOOLS_WARNING = re.compile(r"Setuptools\w*Warning|BuildBackendWarning|editable_wheel|take precedence during imports")
+SETUPTOOLS_WARNING = re.compile(
+    r"Setuptools\w*Warning|BuildBackendWarning|editable_wheel|take precedence during imports"
+)
 # The editable root project needs these from the checkout; the rest of the tree is not part of any build.
 PROJECT_FILES = ("pyproject.toml", "README.md", "logmon", "infra", "paylog")
 
@@ -35,6 +37,11 @@ paylog.configure(service="alone", env="prod", stream=sink, environ={})
 paylog.get_logger("alone").info("installed", card="4242 4242 4242 4242")
 print(json.dumps({"version": paylog.__version__, "line": json.loads(sink.getvalue())}))
 """
+
+
+def outside_env() -> dict[str, str]:
+    """The environment without this test run's import path or virtualenv, as a fresh shell would have it."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
 
 
 class TestDistribution:
@@ -61,7 +68,7 @@ class TestDistribution:
         target = tmp_path / "venv"
         venv.create(target, with_pip=False)
         python = target / "bin" / "python"
-        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        env = outside_env()
         subprocess.run(
             [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", str(source)],
             check=True,
@@ -85,7 +92,7 @@ def editable_install_output(checkout: Path, tmp_path: Path) -> tuple[Path, str]:
     target = tmp_path / "venv"
     venv.create(target, with_pip=False)
     python = target / "bin" / "python"
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env = outside_env()
     result = subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-e", "./paylog", "-e", "."],
         check=False,
@@ -111,7 +118,7 @@ class TestLayout:
     def test_import_from_the_repository_root_finds_the_real_package(self) -> None:
         """From the root (where a folder named paylog exists) `import paylog` is the package, not a namespace."""
         assert paylog.__file__ == str(PACKAGE / "src" / "paylog" / "__init__.py")
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        env = outside_env()
         result = subprocess.run(
             [sys.executable, "-c", "import paylog; print(paylog.__file__)"],
             check=True,
@@ -145,7 +152,7 @@ class TestLayout:
         python, output = editable_install_output(checkout, tmp_path)
         assert not [line for line in output.splitlines() if SETUPTOOLS_WARNING.search(line)], output
         probe = "import importlib.util as u; print(u.find_spec('paylog').origin); print(u.find_spec('logmon').origin)"
-        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        env = outside_env()
         result = subprocess.run(
             [str(python), "-c", probe], check=True, env=env, cwd=checkout, capture_output=True, text=True, timeout=60
         )
