@@ -269,7 +269,8 @@ def parse_yaml(text: str, file_name: str) -> Any:
         loader.dispose()
     if loader.duplicate_findings:
         raise RulesInvalid(loader.duplicate_findings)
-    if _expanded_size(document, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES:
+    # Only aliases can expand a document beyond its text, and an alias needs an anchor (`&name`).
+    if "&" in text and _expanded_size(document, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES:
         raise RulesInvalid(
             [
                 Finding(
