@@ -123,12 +123,6 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[valid-type,misc]
     def _location(self, node: Node) -> Location:
         return Location(self.file_name, node.start_mark.line + 1, node.start_mark.column + 1)
 
-    def _scalar(self, node: Node) -> Scalar | None:
-        if not isinstance(node, ScalarNode):
-            return None
-        raw = self.text[node.start_mark.index : node.end_mark.index]
-        return Scalar(self._location(node), node.style, raw)
-
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> LocatedDict:
         if any(key_node.tag == "tag:yaml.org,2002:merge" for key_node, _ in node.value):
             self._check_duplicates(node)
@@ -190,15 +184,16 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[valid-type,misc]
         )
 
     def construct_sequence(self, node: Node, deep: bool = False) -> LocatedList:
-        value_of, locate = self._value, self._location
-        result = LocatedList([value_of(child) for child in node.value])
+        value_of, locate, text = self._value, self._location, self.text
+        children = node.value
+        result = LocatedList([value_of(child) for child in children])
         result.location = locate(node)
-        result.item_locations = [locate(child) for child in node.value]
-        result.scalars = {}
-        for index, child in enumerate(node.value):
-            scalar = self._scalar(child)
-            if scalar is not None:
-                result.scalars[index] = scalar
+        result.item_locations = locations = [locate(child) for child in children]
+        result.scalars = {
+            index: Scalar(locations[index], child.style, text[child.start_mark.index : child.end_mark.index])
+            for index, child in enumerate(children)
+            if type(child) is ScalarNode
+        }
         return result
 
 
