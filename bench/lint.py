@@ -6,7 +6,9 @@ Rule sets of 500 and 5,000 monitors (with one log-based metric per 10 monitors a
 written as YAML into temporary directories, next to copies of the shipped pipelines, retention and sensitive
 data rules. Every generated rule is valid: lint reports no error on them. Each size times the full
 `lint_directory` (load, validate and run every check) against an anchor measured in the same run: plain
-`yaml.safe_load` of the same files. Lint/anchor ratios stay comparable on a noisy machine; the growth ratio
+`yaml.safe_load` of the same files. Times are CPU seconds of this process (lint is single-threaded, so on
+an idle machine they equal wall time; on a shared one the wall time adds waiting for a core, and is shown).
+Lint/anchor ratios stay comparable on a noisy machine; the growth ratio
 (time at 5,000 / time at 500) is about 10 when lint grows linearly.
 """
 
@@ -165,14 +167,15 @@ def write_rule_set(directory: Path, monitors: int) -> list[Path]:
     return written
 
 
-def best_of(function: Callable[[], object]) -> float:
-    """The fastest of ROUNDS calls, each starting from a collected heap and dropping its result."""
+def best_of(function: Callable[[], object], clock: Callable[[], float] = time.process_time) -> float:
+    """The fastest of ROUNDS calls, each starting from a collected heap and dropping its result. By default
+    in CPU seconds of this process: on a shared machine wall time adds however long lint waited for a core."""
     best = float("inf")
     for _ in range(ROUNDS):
         gc.collect()
-        start = time.perf_counter()
+        start = clock()
         function()
-        best = min(best, time.perf_counter() - start)
+        best = min(best, clock() - start)
     return best
 
 
@@ -198,9 +201,10 @@ def main() -> None:
     lint_directory(REPOSITORY / "rules")  # imports and grammar compilation are not part of the measurement
     results: dict[int, tuple[float, float]] = {}
     print(
-        f"best of {ROUNDS} rounds; anchor = yaml.safe_load of the generated files; load and checks timed on their own"
+        f"best of {ROUNDS} rounds in CPU seconds (wall: lint's wall time); anchor = yaml.safe_load of the generated "
+        "files; load and checks timed on their own"
     )
-    print(f"{'monitors':>8} {'metrics':>7} {'indexes':>7} {'findings':>15} {'lint s':>7} {'load s':>7} "
+    print(f"{'monitors':>8} {'metrics':>7} {'indexes':>7} {'findings':>15} {'lint s':>7} {'wall s':>7} {'load s':>7} "
           f"{'checks s':>8} {'ms/monitor':>10} {'anchor s':>8} {'lint/anchor':>11}")  # fmt: skip
     with tempfile.TemporaryDirectory() as temporary:
         for size in SIZES:
@@ -214,6 +218,7 @@ def main() -> None:
             shape = (len(result.rules.monitors), len(result.rules.metrics), len(result.rules.indexes))
             del result  # a live rule set would make every later collection slower
             lint_seconds = best_of(functools.partial(lint_directory, directory))
+            wall_seconds = best_of(functools.partial(lint_directory, directory), time.perf_counter)
             load_seconds = best_of(functools.partial(load_without_collection, directory))
             loaded = load_rules(directory)
             checks_seconds = best_of(functools.partial(lint_rules, loaded))
@@ -223,7 +228,7 @@ def main() -> None:
             findings = f"{counts[Severity.ERROR]} err {counts[Severity.WARNING]} warn"
             print(
                 f"{shape[0]:>8} {shape[1]:>7} {shape[2]:>7} "
-                f"{findings:>15} {lint_seconds:>7.3f} {load_seconds:>7.3f} {checks_seconds:>8.3f} "
+                f"{findings:>15} {lint_seconds:>7.3f} {wall_seconds:>7.3f} {load_seconds:>7.3f} {checks_seconds:>8.3f} "
                 f"{lint_seconds / size * 1e3:>10.3f} {anchor_seconds:>8.3f} {lint_seconds / anchor_seconds:>11.2f}"
             )
         small, large = SIZES[0], SIZES[-1]
@@ -234,7 +239,8 @@ def main() -> None:
         )
         misses = []
         if results[large][0] > TARGET_SECONDS:
-            misses.append(f"lint of {large} monitors took {results[large][0]:.2f} s (target <= {TARGET_SECONDS:.0f} s)")
+            took = f"{results[large][0]:.2f} CPU s"
+            misses.append(f"lint of {large} monitors took {took} (target <= {TARGET_SECONDS:.0f} s)")
         if lint_growth > MAX_GROWTH * large / small:
             misses.append(f"lint grew {lint_growth:.1f}x from {small} to {large} monitors (linear = {large // small})")
         verdict = "meets" if not misses else "misses"

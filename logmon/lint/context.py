@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from logmon.diagnostics import Location
 from logmon.emulator import Emulator, IndexDecision
@@ -54,6 +54,7 @@ AGENT_TAG_KEYS: Final = frozenset(
 PLAIN_LINE_LEVELS = ("debug", "info", "warning", "error", "critical")
 SAMPLE_CORRELATION_ID = "0b6f7c1e-2d4a-4c8e-9f31-5a7d2e8b9c40"
 _TRACER = "\x00logmon-trace\x00"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,8 @@ class LintContext:
         self.rules = rules
         self._catalogue = catalogue
         self.environment_handles = tuple(environment_handles)
-        self._possible: dict[int, list[Sample] | None] = {}
+        self._possible: dict[str, list[Sample]] = {}
+        self._analyses: dict[tuple[str, str, str], Any] = {}
 
     @cached_property
     def catalogue(self) -> Mapping[str, Any]:
@@ -222,20 +224,30 @@ class LintContext:
     def possible_samples(self, model: RuleModel) -> list[Sample] | None:
         """The samples a log like which the model's query could match, given the values the catalogue leaves
         open (any currency, any status code); None when the query does not parse."""
-        key = id(model)
-        if key not in self._possible:
-            self._possible[key] = self._possible_samples(model)
-        return self._possible[key]
-
-    def _possible_samples(self, model: RuleModel) -> list[Sample] | None:
         site = self.site_of(model)
         if site is None or site.query is None:
             return None
-        matcher = compile_query(site.query)
-        root = site.query.root
-        event_types = required_values(site.query, "event_type")
+        # The answer depends on the query alone, and large rule sets repeat the same searches.
+        text = site.query.text
+        if text not in self._possible:
+            self._possible[text] = self._possible_samples(site.query)
+        return self._possible[text]
+
+    def _possible_samples(self, query: Query) -> list[Sample]:
+        matcher = compile_query(query)
+        event_types = required_values(query, "event_type")
         candidates = self.samples if event_types is None else [s for s in self.samples if s.event_type in event_types]
-        return [s for s in candidates if matcher(s.record) or self.plausibility(root, s.record) is not False]
+        return [s for s in candidates if matcher(s.record) or self.plausibility(query.root, s.record) is not False]
+
+    def per_query(self, name: str, site: QuerySite, analyse: Callable[[Query], T]) -> T:
+        """`analyse(site.query)`, computed once per distinct query text and stage: what a check learns from a
+        query's text does not depend on where the query is written, only the findings' positions do."""
+        assert site.query is not None
+        key = (name, site.stage, site.query.text)
+        if key not in self._analyses:
+            self._analyses[key] = analyse(site.query)
+        result: T = self._analyses[key]
+        return result
 
     @cached_property
     def samples(self) -> list[Sample]:

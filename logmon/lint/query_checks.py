@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Iterator
 
 from logmon.diagnostics import Finding, Severity
@@ -111,14 +112,21 @@ def unknown_field(context: LintContext) -> Iterator[Finding]:
     for site in context.queries:
         if site.query is None:
             continue
-        for term, events in terms_with_events(site.query):
-            if term.field.kind is not FieldKind.ATTRIBUTE:
-                continue
-            problem = attribute_problem(context, term.field.path, site.stage, events)
+        problems = functools.partial(_attribute_problems, context, site.stage)
+        for term, problem in context.per_query("unknown-field", site, problems):
+            yield unknown_field.finding(
+                site.location(term_offset(term)), f"{site.what}: {problem}", term_text(site, term)
+            )
+
+
+def _attribute_problems(context: LintContext, stage: str, query: Query) -> list[tuple[FieldTerm, str]]:
+    found = []
+    for term, events in terms_with_events(query):
+        if term.field.kind is FieldKind.ATTRIBUTE:
+            problem = attribute_problem(context, term.field.path, stage, events)
             if problem is not None:
-                yield unknown_field.finding(
-                    site.location(term_offset(term)), f"{site.what}: {problem}", term_text(site, term)
-                )
+                found.append((term, problem))
+    return found
 
 
 def attribute_problem(context: LintContext, path: str, stage: str, events: set[str] | None = None) -> str | None:
@@ -158,18 +166,23 @@ def attribute_problem(context: LintContext, path: str, stage: str, events: set[s
     "a value the field never takes: outside its allowed values, an uncatalogued event type, a wrong status",
 )
 def unknown_value(context: LintContext) -> Iterator[Finding]:
+    def problems(query: Query) -> list[tuple[FieldTerm, str]]:
+        found = []
+        for term, events in terms_with_events(query):
+            node = term.node
+            if isinstance(node, Term) and not node.has_wildcards:
+                problem = value_problem(context, term, node, events)
+                if problem is not None:
+                    found.append((term, problem))
+        return found
+
     for site in context.queries:
         if site.query is None:
             continue
-        for term, events in terms_with_events(site.query):
-            node = term.node
-            if not isinstance(node, Term) or node.has_wildcards:
-                continue
-            problem = value_problem(context, term, node, events)
-            if problem is not None:
-                yield unknown_value.finding(
-                    site.location(term_offset(term)), f"{site.what}: {problem}", term_text(site, term)
-                )
+        for term, problem in context.per_query("unknown-value", site, problems):
+            yield unknown_value.finding(
+                site.location(term_offset(term)), f"{site.what}: {problem}", term_text(site, term)
+            )
 
 
 def value_problem(context: LintContext, term: FieldTerm, node: Term, events: set[str] | None) -> str | None:

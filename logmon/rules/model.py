@@ -9,6 +9,7 @@ mistake there gets a finding with the check's name rather than a generic schema 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import (
@@ -38,6 +39,37 @@ AttributePath = Annotated[
 ]
 
 
+@dataclass(frozen=True, slots=True)
+class ModelSource:
+    """Where a model and each of its fields are written. The mappings are shared with the located YAML and
+    never changed in place: a model with replaced fields gets a new ModelSource."""
+
+    location: Location
+    field_locations: Mapping[str, Location]
+    scalars: Mapping[str, Scalar]
+    lists: Mapping[str, LocatedList]
+    keys: Mapping[str, Mapping[str, Location]]
+
+    @classmethod
+    def of(cls, data: LocatedDict) -> ModelSource:
+        lists: dict[str, LocatedList] = {}
+        keys: dict[str, Mapping[str, Location]] = {}
+        for key, value in data.items():
+            if type(value) is LocatedList:
+                lists[key] = value
+            elif type(value) is LocatedDict:
+                keys[key] = value.key_locations
+        return cls(data.location, data.value_locations, data.scalars, lists, keys)
+
+
+NO_SOURCE = ModelSource(UNKNOWN_LOCATION, {}, {}, {}, {})
+
+
+def _no_source() -> ModelSource:
+    # A factory, not a default: pydantic deep-copies a private attribute's default for every instance.
+    return NO_SOURCE
+
+
 class RuleModel(BaseModel):
     """Base of every rule model: strict types, no unknown keys, and source positions kept."""
 
@@ -45,47 +77,37 @@ class RuleModel(BaseModel):
         extra="forbid", frozen=True, strict=True, use_attribute_docstrings=True, allow_inf_nan=False
     )
 
-    _location: Location = PrivateAttr(default=UNKNOWN_LOCATION)
-    _field_locations: dict[str, Location] = PrivateAttr(default_factory=dict)
-    _scalars: dict[str, Scalar] = PrivateAttr(default_factory=dict)
-    _lists: dict[str, LocatedList] = PrivateAttr(default_factory=dict)
-    _keys: dict[str, dict[str, Location]] = PrivateAttr(default_factory=dict)
+    _source: ModelSource = PrivateAttr(default_factory=_no_source)
 
     @model_validator(mode="wrap")
     @classmethod
     def _keep_source(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
         model = handler(data)
         if isinstance(data, LocatedDict) and isinstance(model, RuleModel):
-            model._adopt_source(data)
+            model._source = ModelSource.of(data)
         return model
-
-    def _adopt_source(self, data: LocatedDict) -> None:
-        self._location = data.location
-        self._field_locations = dict(data.value_locations)
-        self._scalars = dict(data.scalars)
-        self._lists = {key: value for key, value in data.items() if isinstance(value, LocatedList)}
-        self._keys = {key: value.key_locations for key, value in data.items() if isinstance(value, LocatedDict)}
 
     def where(self, field: str | None = None) -> Location:
         """Where this object, or one of its fields, is written."""
+        source = self._source
         if field is None:
-            return self._location
-        return self._field_locations.get(field, self._location)
+            return source.location
+        return source.field_locations.get(field, source.location)
 
     def scalar(self, field: str) -> Scalar | None:
         """The field's scalar as written, to locate an offset inside it (a query's column)."""
-        return self._scalars.get(field)
+        return self._source.scalars.get(field)
 
     def key_where(self, field: str, key: str) -> Location:
         """Where a key of a mapping field is written (an override's slug, say)."""
-        return self._keys.get(field, {}).get(key, self.where(field))
+        return self._source.keys.get(field, {}).get(key, self.where(field))
 
     def item_where(self, field: str, index: int) -> Location:
-        items = self._lists.get(field)
+        items = self._source.lists.get(field)
         return items.where(index) if items is not None else self.where(field)
 
     def item_scalar(self, field: str, index: int) -> Scalar | None:
-        items = self._lists.get(field)
+        items = self._source.lists.get(field)
         return items.scalars.get(index) if items is not None else None
 
     def position_in(self, field: str, offset: int) -> Location:
@@ -102,22 +124,23 @@ class RuleModel(BaseModel):
         """A copy with some fields replaced; replaced fields point where `source` (an override) wrote them,
         or at the given `locations`."""
         copy = self.model_copy(update=dict(updates))
-        copy._location = self._location
-        copy._field_locations = dict(self._field_locations)
-        copy._scalars = dict(self._scalars)
-        copy._lists = dict(self._lists)
-        copy._keys = dict(self._keys)
+        mine = self._source
+        field_locations = dict(mine.field_locations)
+        scalars = dict(mine.scalars)
+        lists = dict(mine.lists)
         if source is not None:
+            theirs = source._source
             for key in updates:
-                if key in source._field_locations:
-                    copy._field_locations[key] = source._field_locations[key]
-                if key in source._scalars:
-                    copy._scalars[key] = source._scalars[key]
-                if key in source._lists:
-                    copy._lists[key] = source._lists[key]
+                if key in theirs.field_locations:
+                    field_locations[key] = theirs.field_locations[key]
+                if key in theirs.scalars:
+                    scalars[key] = theirs.scalars[key]
+                if key in theirs.lists:
+                    lists[key] = theirs.lists[key]
         for key, location in (locations or {}).items():
-            copy._field_locations[key] = location
-            copy._scalars.pop(key, None)
+            field_locations[key] = location
+            scalars.pop(key, None)
+        copy._source = ModelSource(mine.location, field_locations, scalars, lists, dict(mine.keys))
         return copy
 
 

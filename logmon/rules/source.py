@@ -94,19 +94,34 @@ class LocatedList(list[Any]):
         return self.item_locations[index] if 0 <= index < len(self.item_locations) else self.location
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
 class _LocatingLoader(_BaseLoader):  # type: ignore[valid-type,misc]
     file_name: str
     text: str
     duplicate_findings: list[Finding]
+    plain_tags: dict[str, str]
+    """The tag of each plain scalar text met so far: rules repeat the same keys and values thousands of times,
+    and the resolver's regular expressions would run on every one."""
+
+    def resolve(self, kind: type[Node], value: str, implicit: tuple[bool, bool]) -> str:
+        # For a plain scalar the implicit resolvers look at the text alone (no path resolvers are added).
+        if kind is ScalarNode and implicit[0]:
+            tag = self.plain_tags.get(value)
+            if tag is None:
+                tag = self.plain_tags[value] = super().resolve(kind, value, implicit)
+            return tag
+        return str(super().resolve(kind, value, implicit))
+
+    def _value(self, node: Node) -> Any:
+        """The node's value; text is taken as it stands, as pyyaml's own string constructor does."""
+        if node.tag == _STR_TAG and type(node) is ScalarNode:
+            return node.value
+        return self.construct_object(node, deep=True)
 
     def _location(self, node: Node) -> Location:
         return Location(self.file_name, node.start_mark.line + 1, node.start_mark.column + 1)
-
-    def _scalar(self, node: Node) -> Scalar | None:
-        if not isinstance(node, ScalarNode):
-            return None
-        raw = self.text[node.start_mark.index : node.end_mark.index]
-        return Scalar(self._location(node), node.style, raw)
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> LocatedDict:
         if any(key_node.tag == "tag:yaml.org,2002:merge" for key_node, _ in node.value):
@@ -122,20 +137,21 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[valid-type,misc]
         key_locations: dict[str, Location] = {}
         value_locations: dict[str, Location] = {}
         scalars: dict[str, Scalar] = {}
-        construct, locate, text, file_name = self.construct_object, self._location, self.text, self.file_name
+        value_of, text, file_name = self._value, self.text, self.file_name
         for key_node, value_node in node.value:
-            key = construct(key_node, deep=True)
-            key_location = locate(key_node)
+            key = value_of(key_node)
+            mark = key_node.start_mark
+            key_location = Location(file_name, mark.line + 1, mark.column + 1)
             if not isinstance(key, str):
                 raise _NonStringKey(key, key_location)
             if check and key in key_locations:
                 self._duplicate(key, key_location, key_locations[key])
-            result[key] = construct(value_node, deep=True)
+            result[key] = value_of(value_node)
             key_locations[key] = key_location
             mark = value_node.start_mark
             value_location = Location(file_name, mark.line + 1, mark.column + 1)
             value_locations[key] = value_location
-            if isinstance(value_node, ScalarNode):
+            if type(value_node) is ScalarNode:
                 scalars[key] = Scalar(value_location, value_node.style, text[mark.index : value_node.end_mark.index])
         result.key_locations = key_locations
         result.value_locations = value_locations
@@ -168,14 +184,16 @@ class _LocatingLoader(_BaseLoader):  # type: ignore[valid-type,misc]
         )
 
     def construct_sequence(self, node: Node, deep: bool = False) -> LocatedList:
-        result = LocatedList(self.construct_object(child, deep=True) for child in node.value)
-        result.location = self._location(node)
-        result.item_locations = [self._location(child) for child in node.value]
-        result.scalars = {}
-        for index, child in enumerate(node.value):
-            scalar = self._scalar(child)
-            if scalar is not None:
-                result.scalars[index] = scalar
+        value_of, locate, text = self._value, self._location, self.text
+        children = node.value
+        result = LocatedList([value_of(child) for child in children])
+        result.location = locate(node)
+        result.item_locations = locations = [locate(child) for child in children]
+        result.scalars = {
+            index: Scalar(locations[index], child.style, text[child.start_mark.index : child.end_mark.index])
+            for index, child in enumerate(children)
+            if type(child) is ScalarNode
+        }
         return result
 
 
@@ -195,6 +213,7 @@ def parse_yaml(text: str, file_name: str) -> Any:
     loader.file_name = file_name
     loader.text = text
     loader.duplicate_findings = []
+    loader.plain_tags = {}
     try:
         document = loader.get_single_data()
     except _NonStringKey as error:
@@ -245,7 +264,8 @@ def parse_yaml(text: str, file_name: str) -> Any:
         loader.dispose()
     if loader.duplicate_findings:
         raise RulesInvalid(loader.duplicate_findings)
-    if _expanded_size(document, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES:
+    # Only aliases can expand a document beyond its text, and an alias needs an anchor (`&name`).
+    if "&" in text and _expanded_size(document, MAX_EXPANDED_NODES) > MAX_EXPANDED_NODES:
         raise RulesInvalid(
             [
                 Finding(

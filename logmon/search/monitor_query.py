@@ -12,7 +12,7 @@ import math
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from typing import Final, Literal, cast
 
@@ -115,6 +115,13 @@ def parse_monitor_query(text: str) -> MonitorQuery:
     """The fields of a log monitor query; SearchSyntaxError (with the position) when it is not one."""
     if not isinstance(text, str):
         raise SearchSyntaxError(f"a monitor query must be text, not {type(text).__name__}", "", 0)
+    return _parse_monitor_text(text)
+
+
+@lru_cache(maxsize=4096)
+def _parse_monitor_text(text: str) -> MonitorQuery:
+    """Lint, plan and the evaluator each read a monitor's query; MonitorQuery is immutable, so one parse
+    serves them all (errors are raised again, never cached)."""
     try:
         tree = _lark().parse(text)
     except UnexpectedInput as error:

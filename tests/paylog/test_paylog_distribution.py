@@ -39,6 +39,11 @@ print(json.dumps({"version": paylog.__version__, "line": json.loads(sink.getvalu
 """
 
 
+def outside_env() -> dict[str, str]:
+    """The environment without this test run's import path or virtualenv, as a fresh shell would have it."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+
+
 class TestDistribution:
     def test_metadata_names_only_the_logger_dependencies(self) -> None:
         """paylog/pyproject.toml depends on structlog and orjson only; ddtrace and ASGI are extras."""
@@ -63,7 +68,7 @@ class TestDistribution:
         target = tmp_path / "venv"
         venv.create(target, with_pip=False)
         python = target / "bin" / "python"
-        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        env = outside_env()
         subprocess.run(
             [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", str(source)],
             check=True,
@@ -87,7 +92,7 @@ def editable_install_output(checkout: Path, tmp_path: Path) -> tuple[Path, str]:
     target = tmp_path / "venv"
     venv.create(target, with_pip=False)
     python = target / "bin" / "python"
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env = outside_env()
     result = subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-e", "./paylog", "-e", "."],
         check=False,
@@ -113,7 +118,7 @@ class TestLayout:
     def test_import_from_the_repository_root_finds_the_real_package(self) -> None:
         """From the root (where a folder named paylog exists) `import paylog` is the package, not a namespace."""
         assert paylog.__file__ == str(PACKAGE / "src" / "paylog" / "__init__.py")
-        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        env = outside_env()
         result = subprocess.run(
             [sys.executable, "-c", "import paylog; print(paylog.__file__)"],
             check=True,
@@ -147,7 +152,7 @@ class TestLayout:
         python, output = editable_install_output(checkout, tmp_path)
         assert not [line for line in output.splitlines() if SETUPTOOLS_WARNING.search(line)], output
         probe = "import importlib.util as u; print(u.find_spec('paylog').origin); print(u.find_spec('logmon').origin)"
-        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        env = outside_env()
         result = subprocess.run(
             [str(python), "-c", probe], check=True, env=env, cwd=checkout, capture_output=True, text=True, timeout=60
         )
