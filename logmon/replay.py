@@ -380,6 +380,7 @@ def describe(part: ReplayPart, evaluation: Evaluation, prices: Prices, inputs: I
                     {"group": interval.group, "from": iso(interval.start), "to": iso(interval.end)}
                     for interval in evaluator.intervals
                 ],
+                **({"undecidable_logs": n} if (n := part.tally.undecidable[slug]) else {}),
             }
             for slug, evaluator in evaluation.monitors.items()
         },
@@ -426,6 +427,11 @@ def render_text(report: dict[str, Any]) -> str:
                 lines.append(f"      {group}: {alert['from']} → {alert['to'] or 'still alerting'}")
         else:
             lines.append(f"  {slug}: quiet (max {result['max_value']:g})")
+        if result.get("undecidable_logs"):
+            lines.append(
+                f"      {counted(result['undecidable_logs'], 'log')} undecidable offline (the search reads an "
+                "attribute only Datadog computes; counted as absent)"
+            )
     lines.append("indexes:")
     for name, counts in report["indexes"].items():
         lines.append(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections import Counter
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -22,6 +23,7 @@ from logmon.logrecord import LogRecord
 from logmon.queries import monitor_options, monitor_query, thresholds
 from logmon.rules.loader import RuleSet
 from logmon.search import Matcher, Query, compile_query, parse, required_values
+from logmon.search.undecidable import undecidable_fields
 
 
 @dataclass(slots=True)
@@ -105,6 +107,8 @@ class Tally:
         """The latest minute of a dated log."""
         self.last_timestamp: float | None = None
         """The date of the last dated log in input order: undated logs after it take it."""
+        self.undecidable: Counter[str] = Counter()
+        """Per monitor, the logs whose match reads an attribute only Datadog can compute."""
 
     def dated(self, timestamp: float) -> int:
         minute = math.floor(timestamp / 60)
@@ -117,6 +121,7 @@ class Tally:
 
     def merge(self, later: Tally) -> None:
         """Add the tally of the input that comes right after this tally's."""
+        self.undecidable.update(later.undecidable)
         self.events += later.events
         self.unrouted += later.unrouted
         for name, counts in later.indexes.items():
@@ -140,10 +145,11 @@ class Accumulator:
     def __init__(self, rules: RuleSet, tally: Tally | None = None) -> None:
         self.tally = tally if tally is not None else Tally(rules)
         monitor_filters: list[tuple[Query, tuple[MonitorBuckets, Matcher, frozenset[str] | None]]] = []
+        self._monitor_searches: dict[str, Query] = {}
         for slug, monitor in rules.monitors.items():
             query = monitor_query(monitor)
             indexes = None if "*" in query.indexes else frozenset(query.indexes)
-            search = parse(query.search)
+            search = self._monitor_searches[slug] = parse(query.search)
             monitor_filters.append((search, (self.tally.monitors[slug], compile_query(search), indexes)))
         self._monitor_filters = _ByEventType(monitor_filters)
         metric_filters = []
@@ -184,9 +190,18 @@ class Accumulator:
                 aggregator.add(record)
         if not (placed and ingested.indexed and decision.may_be_indexed):
             return
+        if record.unknown:
+            self._count_undecidable(record)
         for buckets, matches, indexes in self._monitor_filters.candidates(event_type):
             if (indexes is None or decision.index in indexes) and matches(record):
                 buckets.add(record, minute)
+
+    def _count_undecidable(self, record: LogRecord) -> None:
+        """Count, per monitor, the logs whose match the emulator cannot decide: the search reads an attribute
+        only Datadog can compute (GeoIP, Reference Tables). They are evaluated as if it were absent."""
+        for slug, search in self._monitor_searches.items():
+            if undecidable_fields(search, record):
+                self.tally.undecidable[slug] += 1
 
 
 class Evaluation:
