@@ -338,8 +338,9 @@ class Plan:
     record: LogRecord
     """The first log's processed record; later logs copy their per-log values and date into it."""
     decision: IndexDecision
-    metrics: list[MetricAggregator]
-    """The log-based metrics whose filter matched."""
+    metrics: list[tuple[MetricAggregator, tuple[str, ...]]]
+    """The log-based metrics whose filter matched, each with the group the record counts under (group-bys
+    read deciding values only)."""
     monitors: list[MonitorBuckets]
     """The monitors whose search and indexes matched (none when the log cannot be indexed)."""
     dates: tuple[str, ...]
@@ -457,7 +458,9 @@ class FastPath:
         decision = plan.decision
         kept = decision.kept(record, line) if plan.sampled else plan.kept
         ingested = Ingested(record, decision, kept)
-        self.accumulator.count(ingested, plan.metrics, plan.monitors)
+        self.accumulator.count(ingested, (), plan.monitors)
+        for aggregator, group in plan.metrics:
+            aggregator.add_to(group, record)
         return ingested
 
     def _missed(self) -> None:
@@ -508,7 +511,7 @@ class FastPath:
         return Plan(
             record=record,
             decision=decision,
-            metrics=accumulator.matching_metrics(record),
+            metrics=[(metric, metric.group_of(record)) for metric in accumulator.matching_metrics(record)],
             monitors=accumulator.matching_monitors(record, decision.index) if decision.may_be_indexed else [],
             dates=tuple(key for key in DATE_KEYS if key in present),
             copies=copies,
