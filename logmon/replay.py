@@ -26,6 +26,7 @@ import orjson
 from logmon.emulator.preprocess import parse_date
 from logmon.evaluation import Evaluation, Ingested, Intake
 from logmon.evaluation.cost import CostAccumulator
+from logmon.evaluation.fastpath import FastPath
 from logmon.evaluation.hours import HourlyIndexes
 from logmon.evaluation.stream import Accumulator, Tally
 from logmon.logrecord import LogRecord, get_path, iso
@@ -194,9 +195,12 @@ class Replay:
         keep_timeline: bool = False,
         charts: Evaluate | None = None,
         count_hours: bool = False,
+        fast: bool = True,
     ) -> None:
         """`charts`: also count each index's events per hour, and evaluate with this (the reports pass
-        `ChartedEvaluation.of`); `count_hours` counts them for a piece whose part is evaluated elsewhere."""
+        `ChartedEvaluation.of`); `count_hours` counts them for a piece whose part is evaluated elsewhere.
+        `fast`: decide once per distinct combination of the values the rules read (`FastPath`); the part
+        is the same either way, which the tests prove."""
         self.rules = rules
         self.intake = Intake(rules)
         self.prices = prices or Prices()
@@ -204,6 +208,7 @@ class Replay:
             Tally(rules), CostAccumulator(rules), HourlyIndexes(rules) if charts or count_hours else None
         )
         self.accumulator = Accumulator(rules, self.part.tally)
+        self.fast_path = FastPath.for_rules(rules, self.accumulator) if fast else None
         self.keep_timeline = keep_timeline
         self._evaluate = charts
         self.inputs: Inputs | None = None
@@ -236,6 +241,7 @@ class Replay:
         if not isinstance(raw, dict):
             self._malformed(f"not a JSON object but {type(raw).__name__}")
             return
+        learning: Any = None
         try:
             if raw.get("type") == "log" and isinstance(raw.get("attributes"), dict):
                 ingested = self._processed(exported_record(raw), line)
@@ -244,12 +250,26 @@ class Replay:
                 ingested = self._processed(archived_record(raw), line)
                 part.kinds.archive += 1
             else:
+                if self.fast_path is not None:
+                    outcome = self.fast_path.feed(raw, line)
+                    if type(outcome) is Ingested:
+                        part.kinds.intake += 1
+                        self._counted(outcome, line)
+                        return
+                    learning = outcome
                 ingested = self.intake.ingest(raw, line)
                 part.kinds.intake += 1
         except (TypeError, ValueError, OverflowError, RecursionError) as error:
             self._malformed(f"could not be processed: {type(error).__name__}: {error}")
             return
         self.accumulator.feed(ingested)
+        if learning is not None and self.fast_path is not None:
+            self.fast_path.learn(learning, ingested)
+        self._counted(ingested, line)
+
+    def _counted(self, ingested: Ingested, line: bytes) -> None:
+        """The cost and the charts' hours of a log the accumulator has counted."""
+        part = self.part
         if part.hours is not None:
             part.hours.add(ingested)
         size = len(line)

@@ -32,7 +32,14 @@ class MetricAggregator:
         self.sketches = state["sketches"]
 
     def add(self, record: LogRecord) -> None:
-        key = tuple(group_value(read(record)) for read in self._readers)
+        self.add_to(self.group_of(record), record)
+
+    def group_of(self, record: LogRecord) -> tuple[str, ...]:
+        """The tag values the record is counted under."""
+        return tuple(group_value(read(record)) for read in self._readers)
+
+    def add_to(self, key: tuple[str, ...], record: LogRecord) -> None:
+        """`add` for a record whose group (`group_of`) is already known."""
         if self._path is None:
             self.counts[key] = self.counts.get(key, 0) + 1
             return

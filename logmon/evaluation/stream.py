@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections import Counter
-from collections.abc import MutableMapping
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -159,8 +159,35 @@ class Accumulator:
         self._metric_filters = _ByEventType(metric_filters)
 
     def feed(self, ingested: Ingested) -> None:
-        """Count one log. A log without a date takes the previous log's; before any dated log, it counts for
-        indexes and metrics but no monitor can place it in a window."""
+        """Count one log (see `count`) for the metrics and monitors whose filters match it."""
+        record = ingested.record
+        decision = ingested.decision
+        metrics = self.matching_metrics(record)
+        monitors = (
+            self.matching_monitors(record, decision.index) if ingested.indexed and decision.may_be_indexed else ()
+        )
+        self.count(ingested, metrics, monitors)
+
+    def matching_metrics(self, record: LogRecord) -> list[MetricAggregator]:
+        """The log-based metrics whose filter matches the record."""
+        event_type = record.attributes.get("event_type")
+        return [aggregator for aggregator, matches in self._metric_filters.candidates(event_type) if matches(record)]
+
+    def matching_monitors(self, record: LogRecord, index: str | None) -> list[MonitorBuckets]:
+        """The monitors whose search matches the record and whose indexes include `index`."""
+        event_type = record.attributes.get("event_type")
+        return [
+            buckets
+            for buckets, matches, indexes in self._monitor_filters.candidates(event_type)
+            if (indexes is None or index in indexes) and matches(record)
+        ]
+
+    def count(
+        self, ingested: Ingested, metrics: Iterable[MetricAggregator], monitors: Iterable[MonitorBuckets]
+    ) -> None:
+        """Count one log for its index and the given metrics and monitors (those that match it). A log
+        without a date takes the previous log's; before any dated log, it counts for indexes and metrics
+        but no monitor can place it in a window."""
         tally = self.tally
         record = ingested.record
         timestamp = record.timestamp
@@ -184,17 +211,14 @@ class Accumulator:
                 counts.indexed += 1
             else:
                 counts.excluded += 1
-        event_type = record.attributes.get("event_type")
-        for aggregator, matches in self._metric_filters.candidates(event_type):
-            if matches(record):
-                aggregator.add(record)
+        for aggregator in metrics:
+            aggregator.add(record)
         if not (placed and ingested.indexed and decision.may_be_indexed):
             return
         if record.unknown:
             self._count_undecidable(record)
-        for buckets, matches, indexes in self._monitor_filters.candidates(event_type):
-            if (indexes is None or decision.index in indexes) and matches(record):
-                buckets.add(record, minute)
+        for buckets in monitors:
+            buckets.add(record, minute)
 
     def _count_undecidable(self, record: LogRecord) -> None:
         """Count, per monitor, the logs whose match the emulator cannot decide: the search reads an attribute
