@@ -60,10 +60,7 @@ class HourlyIndexes:
         timestamp = ingested.record.timestamp
         if timestamp is not None and math.isfinite(timestamp):
             self._latest = timestamp
-            if self.first_timestamp is None or timestamp < self.first_timestamp:
-                self.first_timestamp = timestamp
-            if self.last_timestamp is None or timestamp > self.last_timestamp:
-                self.last_timestamp = timestamp
+            self._cover(timestamp)
         else:
             timestamp = self._latest
         index = ingested.decision.index
@@ -75,9 +72,13 @@ class HourlyIndexes:
             self.indexes[name].merge(hours)
         for timestamp in (later.first_timestamp, later.last_timestamp):
             if timestamp is not None:
-                if self.first_timestamp is None or timestamp < self.first_timestamp:
-                    self.first_timestamp = timestamp
-                if self.last_timestamp is None or timestamp > self.last_timestamp:
-                    self.last_timestamp = timestamp
+                self._cover(timestamp)
         if later._latest is not None:
             self._latest = later._latest
+
+    def _cover(self, timestamp: float) -> None:
+        """Widen the time range the logs cover to include `timestamp`."""
+        if self.first_timestamp is None or timestamp < self.first_timestamp:
+            self.first_timestamp = timestamp
+        if self.last_timestamp is None or timestamp > self.last_timestamp:
+            self.last_timestamp = timestamp
