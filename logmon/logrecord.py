@@ -72,7 +72,12 @@ def iso(seconds: float | None) -> str | None:
     """Epoch seconds as the reports write a time: ISO 8601 in UTC, `Z`-suffixed; None stays None."""
     if seconds is None:
         return None
+    # A window or period that ends after the last date there is (9999-12-31T23:59:59) is written as ending there.
+    seconds = min(seconds, _LAST_SECOND)
     return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
+
+
+_LAST_SECOND = datetime.max.replace(microsecond=0, tzinfo=UTC).timestamp()
 
 
 def get_path(document: Mapping[str, Any], path: str) -> Any:

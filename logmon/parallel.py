@@ -15,6 +15,7 @@ single stream. So the report equals the single-process report exactly:
 
 from __future__ import annotations
 
+import io
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -94,12 +95,20 @@ def piece_lines(piece: Piece) -> Iterator[bytes]:
         return
     with open(piece.source.location, "rb") as stream:
         stream.seek(piece.start)
-        position = piece.start
-        for line in stream:
-            if position >= piece.end:
+        remaining = piece.end - piece.start
+        partial = b""
+        while remaining > 0:
+            block = stream.read(min(_READ_SIZE * 16, remaining))
+            if not block:
                 break
-            position += len(line)
-            yield line
+            remaining -= len(block)
+            # Split a block at a time (BytesIO splits on b"\n" only, as iterating the file does), carrying
+            # the line the block cut over to the next one; the piece itself ends on a line boundary.
+            lines = io.BytesIO(partial + block).readlines()
+            partial = lines.pop() if remaining > 0 and not lines[-1].endswith(b"\n") else b""
+            yield from lines
+        if partial:
+            yield partial
 
 
 def replay_piece(rules: RuleSet, piece: Piece, charts: bool = False) -> ReplayPart:

@@ -16,8 +16,9 @@ processes or on a cluster.
 
 from __future__ import annotations
 
+import itertools
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,7 @@ import orjson
 from logmon.emulator.preprocess import parse_date
 from logmon.evaluation import Evaluation, Ingested, Intake
 from logmon.evaluation.cost import CostAccumulator
-from logmon.evaluation.fastpath import FastPath
+from logmon.evaluation.fastpath import FastPath, Learning
 from logmon.evaluation.hours import HourlyIndexes
 from logmon.evaluation.stream import Accumulator, Tally
 from logmon.logrecord import LogRecord, get_path, iso
@@ -38,8 +39,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Replay", "archived_record", "exported_record", "iso", "render_text"]
 
-PROGRESS_EVERY = 4096
-"""Lines between progress updates: redrawing a bar per line would cost more than replaying it."""
+CHUNK_LINES = 4096
+"""Lines read at a time: each chunk goes to every replay fed alongside, then progress is updated (redrawing
+a bar per line would cost more than replaying it)."""
 MALFORMED_LINES_KEPT = 100
 """Line numbers reported for malformed lines; the count goes on."""
 
@@ -110,6 +112,12 @@ class ReplayPart:
     last_source_lines: int = 0
     """Lines read from `last_source`: a later piece of the same source numbers its lines after them."""
 
+    def counted(self, lines: int) -> None:
+        """`lines` more lines of logger output were read and counted (the fast path's share)."""
+        self.lines += lines
+        self.last_source_lines += lines
+        self.kinds.intake += lines
+
     def start_source(self, name: str | None) -> None:
         if self.sources == 0:
             self.first_source = name
@@ -130,7 +138,7 @@ class ReplayPart:
             )
             self.last_source = later.last_source
         self.kinds.merge(later.kinds)
-        self.cost.merge(later.cost)
+        self.cost.merge(later.cost, self.tally.latest_minute)
         self.tally.merge(later.tally)
         if self.hours is not None and later.hours is not None:
             self.hours.merge(later.hours)
@@ -208,7 +216,7 @@ class Replay:
             Tally(rules), CostAccumulator(rules), HourlyIndexes(rules) if charts or count_hours else None
         )
         self.accumulator = Accumulator(rules, self.part.tally)
-        self.fast_path = FastPath.for_rules(rules, self.accumulator) if fast else None
+        self.fast_path = FastPath.for_rules(rules, self.accumulator, self.part.cost) if fast else None
         self.keep_timeline = keep_timeline
         self._evaluate = charts
         self.inputs: Inputs | None = None
@@ -228,6 +236,11 @@ class Replay:
         return self.part.cost
 
     def feed_line(self, line: bytes) -> None:
+        """Replay one line (see `accumulate` to replay many: it decides once per distinct key)."""
+        self._feed_plain(line, None)
+
+    def _feed_plain(self, line: bytes, learning: Learning | None) -> None:
+        """One line through the emulator; when the fast path met its key first, it learns a plan from it."""
         part = self.part
         part.lines += 1
         part.last_source_lines += 1
@@ -241,7 +254,6 @@ class Replay:
         if not isinstance(raw, dict):
             self._malformed(f"not a JSON object but {type(raw).__name__}")
             return
-        learning: Any = None
         try:
             if raw.get("type") == "log" and isinstance(raw.get("attributes"), dict):
                 ingested = self._processed(exported_record(raw), line)
@@ -250,32 +262,17 @@ class Replay:
                 ingested = self._processed(archived_record(raw), line)
                 part.kinds.archive += 1
             else:
-                if self.fast_path is not None:
-                    outcome = self.fast_path.feed(raw, line)
-                    if type(outcome) is Ingested:
-                        part.kinds.intake += 1
-                        self._counted(outcome, line)
-                        return
-                    learning = outcome
                 ingested = self.intake.ingest(raw, line)
                 part.kinds.intake += 1
         except (TypeError, ValueError, OverflowError, RecursionError) as error:
             self._malformed(f"could not be processed: {type(error).__name__}: {error}")
             return
-        self.accumulator.feed(ingested)
+        minute = self.accumulator.feed(ingested)
         if learning is not None and self.fast_path is not None:
             self.fast_path.learn(learning, ingested)
-        self._counted(ingested, line)
-
-    def _counted(self, ingested: Ingested, line: bytes) -> None:
-        """The cost and the charts' hours of a log the accumulator has counted."""
-        part = self.part
         if part.hours is not None:
-            part.hours.add(ingested)
-        size = len(line)
-        if line.endswith(b"\n"):
-            size -= 2 if line.endswith(b"\r\n") else 1
-        part.cost.add(ingested.decision, ingested.indexed, ingested.record.timestamp, size)
+            part.hours.add(ingested.record.timestamp, ingested.decision, ingested.indexed)
+        part.cost.add(ingested.decision, ingested.indexed, minute, len(line.rstrip(b"\r\n")))
 
     def _processed(self, record: LogRecord, line: bytes) -> Ingested:
         """A log the pipelines have already processed: routed and sampled, never processed twice."""
@@ -305,7 +302,7 @@ class Replay:
         for replay in replays:
             replay.part.start_source(describe(source.location))
         try:
-            self._feed(_fed_to(alongside, source.lines()) if alongside else source.lines(), progress)
+            self._feed(source.lines(), progress, alongside)
         except (OSError, EOFError, zlib.error) as error:
             for replay in replays:
                 replay._malformed(f"unreadable from here on: {type(error).__name__}: {error}")
@@ -327,20 +324,41 @@ class Replay:
             self.accumulate_source(source, progress, alongside)
         return self.report()
 
-    def _feed(self, lines: Iterable[bytes], progress: Callable[[int], None] | None) -> None:
-        if progress is None:
-            for line in lines:
-                self.feed_line(line)
+    def _feed(
+        self, lines: Iterable[bytes], progress: Callable[[int], None] | None, alongside: Sequence[Replay] = ()
+    ) -> None:
+        """Feed the lines in chunks, each to this replay and to those `alongside`; the fast path's counts
+        are flushed at the end. An error reading the lines is raised after the lines before it are counted."""
+        replays = (self, *alongside)
+        remaining = iter(lines)
+        failure: OSError | EOFError | zlib.error | None = None
+        try:
+            while failure is None:
+                chunk: list[bytes] = []
+                try:
+                    # `extend` keeps the lines it took before the source failed, so they are still replayed.
+                    chunk.extend(itertools.islice(remaining, CHUNK_LINES))
+                except (OSError, EOFError, zlib.error) as error:
+                    failure = error
+                if not chunk:
+                    break
+                for replay in replays:
+                    replay._feed_chunk(chunk)
+                if progress is not None:
+                    progress(sum(map(len, chunk)))
+        finally:
+            for replay in replays:
+                if replay.fast_path is not None:
+                    replay.fast_path.flush()
+        if failure is not None:
+            raise failure
+
+    def _feed_chunk(self, chunk: list[bytes]) -> None:
+        if self.fast_path is not None:
+            self.fast_path.feed_lines(chunk, self.part, self._feed_plain, self.part.hours)
             return
-        pending = 0
-        for line in lines:
-            self.feed_line(line)
-            pending += len(line)
-            if self.part.lines % PROGRESS_EVERY == 0:
-                progress(pending)
-                pending = 0
-        if pending:
-            progress(pending)
+        for line in chunk:
+            self._feed_plain(line, None)
 
     def report(self, part: ReplayPart | None = None) -> dict[str, Any]:
         """Evaluate the monitors over this replay's part (or a merged one) and say what the log path did."""
@@ -350,14 +368,6 @@ class Replay:
         else:
             self.evaluation = Evaluation.from_tally(self.rules, part.tally, keep_timeline=self.keep_timeline)
         return describe(part, self.evaluation, self.prices, self.inputs)
-
-
-def _fed_to(others: Sequence[Replay], lines: Iterable[bytes]) -> Iterator[bytes]:
-    """The lines, unchanged, each also fed to the `others` as it passes."""
-    for line in lines:
-        for other in others:
-            other.feed_line(line)
-        yield line
 
 
 def input_summary(part: ReplayPart, inputs: Inputs | None) -> dict[str, Any]:
@@ -411,7 +421,7 @@ def describe(part: ReplayPart, evaluation: Evaluation, prices: Prices, inputs: I
         "unrouted": evaluation.unrouted,
         "metrics": {name: aggregator.report() for name, aggregator in evaluation.metrics.items()},
         "input": input_summary(part, inputs),
-        "cost": part.cost.report(evaluation.metrics, prices, _period(inputs)),
+        "cost": part.cost.report(evaluation.metrics, prices, _period(inputs) or part.tally.data_period()),
     }
 
 

@@ -8,10 +8,12 @@ the scanner group is a stage: a filter and compiled steps, each step a `(record)
 
 from __future__ import annotations
 
-import hashlib
+import functools
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
+
+import xxhash
 
 from logmon.emulator.grok.compiler import GrokCompileError
 from logmon.emulator.preprocess import preprocess
@@ -70,10 +72,36 @@ class IndexDecision:
             if value is MISSING or value is None:
                 return True
             fallback_key = str(value).encode()
+        return self.kept_key(fallback_key)
+
+    def kept_key(self, key: bytes) -> bool:
+        """Whether a log whose sampling key is `key` survives this index's exclusion sampling: kept when the
+        key's 64-bit XXH3 hash, read as a fraction of 2**64, reaches the sample rate."""
+        return xxhash.xxh3_64_intdigest(key) >= self.kept_from
+
+    @property
+    def kept_from(self) -> int:
+        """The smallest sampling hash that keeps a log (`kept_key`): 2**64, above every hash, at a rate of 1
+        or more; 0 at a rate of 0 or less."""
         if self.sample_rate >= 1.0:
-            return False
-        digest = int.from_bytes(hashlib.blake2b(fallback_key, digest_size=8).digest(), "big")
-        return digest / 2**64 >= self.sample_rate
+            return 2**64
+        if self.sample_rate <= 0.0:
+            return 0
+        return _kept_from(self.sample_rate)
+
+
+@functools.cache
+def _kept_from(rate: float) -> int:
+    """The smallest 64-bit hash `h` with `h / 2**64 >= rate`: comparing hashes with it decides exactly as the
+    float comparison would, without a division per log."""
+    low, high = 0, 2**64 - 1  # rate < 1, and (2**64 - 1) / 2**64 rounds to 1.0, so `high` always qualifies
+    while low < high:
+        middle = (low + high) // 2
+        if middle / 2**64 >= rate:
+            high = middle
+        else:
+            low = middle + 1
+    return low
 
 
 def sample_value(record: LogRecord, attribute: str) -> Any:

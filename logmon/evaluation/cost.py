@@ -7,7 +7,6 @@ reports what one process would. Prices are applied once, in `report`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -77,50 +76,50 @@ class CostAccumulator:
         self._limited = frozenset(name for name, terms in self._terms.items() if terms.daily_limit)
         self.unrouted_events = 0
         self.unrouted_bytes = 0
-        self.first_timestamp: float | None = None
-        self.last_timestamp: float | None = None
-        self._previous: float | None = None
+        self.undated_kept: dict[str, int] = {}
+        """Per index with a daily quota, kept logs whose minute is not known yet (no dated log before them in
+        this part): a merge with the part before places them in its last dated minute, as monitors do."""
 
-    def add(self, decision: IndexDecision, kept: bool, timestamp: float | None, size: int) -> None:
-        """One ingested log: where it was routed, whether its index kept it, its date and its size in bytes.
+    def add(self, decision: IndexDecision, kept: bool, minute: int | None, size: int) -> None:
+        """One ingested log: where it was routed, whether its index kept it, the minute it counts in (the
+        accumulator's: an undated log takes the previous dated log's) and its size in bytes."""
+        self.add_many(decision, {minute: 1} if kept else {}, 0 if kept else 1, size)
 
-        A log without a date counts towards the quota of the previous dated log's minute, as monitors place it.
-        """
-        if timestamp is not None and math.isfinite(timestamp):
-            self._previous = timestamp
-            if self.first_timestamp is None or timestamp < self.first_timestamp:
-                self.first_timestamp = timestamp
-            if self.last_timestamp is None or timestamp > self.last_timestamp:
-                self.last_timestamp = timestamp
+    def add_many(self, decision: IndexDecision, kept: Mapping[int | None, int], dropped: int, size: int) -> None:
+        """Logs routed alike: how many their index kept in each minute, how many it dropped, their bytes."""
+        kept_events = sum(kept.values())
         name = decision.index
         if name is None:
-            self.unrouted_events += 1
+            self.unrouted_events += kept_events + dropped
             self.unrouted_bytes += size
             return
         usage = self.indexes[name]
-        usage.ingested_events += 1
+        usage.ingested_events += kept_events + dropped
         usage.ingested_bytes += size
-        if not kept:
-            if decision.exclusion is not None:
-                usage.excluded[decision.exclusion] = usage.excluded.get(decision.exclusion, 0) + 1
-            return
-        usage.kept_events += 1
-        if name in self._limited and self._previous is not None:
-            minute = math.floor(self._previous / 60)
-            usage.kept_per_minute[minute] = usage.kept_per_minute.get(minute, 0) + 1
+        if dropped and decision.exclusion is not None:
+            usage.excluded[decision.exclusion] = usage.excluded.get(decision.exclusion, 0) + dropped
+        usage.kept_events += kept_events
+        if name in self._limited:
+            per_minute = usage.kept_per_minute
+            for minute, count in kept.items():
+                if minute is None:
+                    self.undated_kept[name] = self.undated_kept.get(name, 0) + count
+                else:
+                    per_minute[minute] = per_minute.get(minute, 0) + count
 
-    def merge(self, other: CostAccumulator) -> None:
-        """Add another accumulator's counts (the same rules, another part of the input)."""
+    def merge(self, other: CostAccumulator, undated_minute: int | None) -> None:
+        """Add the counts of the part that follows (the same rules); its undated kept logs take
+        `undated_minute`, this part's last dated minute, or stay undated when there is none."""
         for name, usage in other.indexes.items():
             self.indexes[name].merge(usage)
         self.unrouted_events += other.unrouted_events
         self.unrouted_bytes += other.unrouted_bytes
-        firsts = [t for t in (self.first_timestamp, other.first_timestamp) if t is not None]
-        lasts = [t for t in (self.last_timestamp, other.last_timestamp) if t is not None]
-        self.first_timestamp = min(firsts, default=None)
-        self.last_timestamp = max(lasts, default=None)
-        if other._previous is not None:
-            self._previous = other._previous
+        for name, count in other.undated_kept.items():
+            if undated_minute is None:
+                self.undated_kept[name] = self.undated_kept.get(name, 0) + count
+            else:
+                per_minute = self.indexes[name].kept_per_minute
+                per_minute[undated_minute] = per_minute.get(undated_minute, 0) + count
 
     def report(
         self,
@@ -128,9 +127,10 @@ class CostAccumulator:
         prices: Prices,
         period: tuple[float, float] | None = None,
     ) -> dict[str, Any]:
-        """The `cost` section of the replay report. `period` is the replayed span in epoch seconds (the hours
-        `--from`/`--to` selected); by default, the minutes from the first dated log to the last."""
-        start, end = period if period is not None else self._data_period()
+        """The `cost` section of the replay report. `period` is the replayed span in epoch seconds: the hours
+        `--from`/`--to` selected, or the minutes from the first dated log to the last (`Tally.data_period`);
+        None when no log had a date."""
+        start, end = period if period is not None else (None, None)
         hours = (end - start) / 3600 if start is not None and end is not None else 0.0
         indexes: dict[str, Any] = {}
         indexing_usd = flex_usd = 0.0
@@ -188,11 +188,6 @@ class CostAccumulator:
                 "projected_30_days_usd": _usd(total * HOURS_PER_MONTH / hours) if hours > 0 else 0.0,
             },
         }
-
-    def _data_period(self) -> tuple[float | None, float | None]:
-        if self.first_timestamp is None or self.last_timestamp is None:
-            return None, None
-        return math.floor(self.first_timestamp / 60) * 60.0, (math.floor(self.last_timestamp / 60) + 1) * 60.0
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 
-from logmon.evaluation.stream import Ingested
+from logmon.emulator import IndexDecision
 from logmon.rules.loader import RuleSet
 
 HOUR = 3600
@@ -28,14 +28,14 @@ class IndexHours:
     hours: dict[int, Counter[str]] = field(default_factory=dict)
     """Epoch hour → counts."""
 
-    def add(self, hour: int, ingested: Ingested, flex_only: bool) -> None:
+    def add(self, hour: int, decision: IndexDecision, kept: bool, flex_only: bool) -> None:
         counts = self.hours.get(hour)
         if counts is None:
             counts = self.hours[hour] = Counter()
-        if ingested.indexed:
+        if kept:
             counts[FLEX if flex_only else INDEXED] += 1
         else:
-            counts[f"excluded:{ingested.decision.exclusion or '?'}"] += 1
+            counts[f"excluded:{decision.exclusion or '?'}"] += 1
 
     def merge(self, later: IndexHours) -> None:
         for hour, counts in later.hours.items():
@@ -56,16 +56,16 @@ class HourlyIndexes:
         self._latest: float | None = None
         """The date of the last dated log in input order."""
 
-    def add(self, ingested: Ingested) -> None:
-        timestamp = ingested.record.timestamp
+    def add(self, timestamp: float | None, decision: IndexDecision, kept: bool) -> None:
+        """One ingested log: its date, where it was routed and whether its index kept it."""
         if timestamp is not None and math.isfinite(timestamp):
             self._latest = timestamp
             self._cover(timestamp)
         else:
             timestamp = self._latest
-        index = ingested.decision.index
+        index = decision.index
         if index is not None and timestamp is not None:
-            self.indexes[index].add(math.floor(timestamp / HOUR), ingested, index in self._flex_only)
+            self.indexes[index].add(math.floor(timestamp / HOUR), decision, kept, index in self._flex_only)
 
     def merge(self, later: HourlyIndexes) -> None:
         for name, hours in later.indexes.items():

@@ -38,10 +38,15 @@ class MetricAggregator:
         """The tag values the record is counted under."""
         return tuple(group_value(read(record)) for read in self._readers)
 
-    def add_to(self, key: tuple[str, ...], record: LogRecord) -> None:
-        """`add` for a record whose group (`group_of`) is already known."""
+    @property
+    def measured(self) -> bool:
+        """A distribution of a measure, rather than a count of logs."""
+        return self._path is not None
+
+    def add_to(self, key: tuple[str, ...], record: LogRecord, times: int = 1) -> None:
+        """`add` for a record whose group (`group_of`) is already known, `times` times."""
         if self._path is None:
-            self.counts[key] = self.counts.get(key, 0) + 1
+            self.counts[key] = self.counts.get(key, 0) + times
             return
         value = number(self._path(record))
         if value is None:
@@ -49,7 +54,7 @@ class MetricAggregator:
         sketch = self.sketches.get(key)
         if sketch is None:
             sketch = self.sketches[key] = Sketch()
-        sketch.add(value)
+        sketch.add(value, times)
 
     def value(self, tags: dict[str, str] | None = None) -> dict[str, Any] | int:
         """The count (or distribution summary) over the groups whose tags include `tags`."""

@@ -121,14 +121,14 @@ class MonitorBuckets:
             return [(value,) for value in self._readers[0](record)]
         return list(itertools.product(*(read(record) for read in self._readers)))
 
-    def add(self, record: LogRecord, minute: int | None) -> None:
-        """Count one matching, indexed log dated in `minute` (epoch minutes; None: not known yet)."""
-        groups = self.undated if minute is None else self.minutes.setdefault(minute, {})
+    def add(self, record: LogRecord, minute: int | None, times: int = 1) -> None:
+        """Count one matching, indexed log dated in `minute` (epoch minutes; None: not known yet), `times`
+        times (a cardinality counts its values once however often they come)."""
         keys = self.group_keys(record)
         if self.kind == "count":
-            for key in keys:
-                groups[key] = groups.get(key, 0) + 1
+            self.count(keys, minute, times)
             return
+        groups = self.undated if minute is None else self.minutes.setdefault(minute, {})
         measure = self._measure or ""
         if self.kind == "distinct":
             values = {
@@ -149,7 +149,13 @@ class MonitorBuckets:
             if sketch is None:
                 sketch = groups[key] = Sketch()
             for value in found:
-                sketch.add(value)
+                sketch.add(value, times)
+
+    def count(self, keys: list[GroupKey], minute: int | None, times: int) -> None:
+        """Count `times` logs in each of the groups `keys` (`group_keys`) at `minute`, for a count rollup."""
+        groups = self.undated if minute is None else self.minutes.setdefault(minute, {})
+        for key in keys:
+            groups[key] = groups.get(key, 0) + times
 
     def merge(self, later: MonitorBuckets, undated_minute: int | None) -> None:
         """Add the buckets of the piece of input after this one; its undated logs take `undated_minute`
@@ -315,13 +321,15 @@ class MonitorEvaluator:
         for result in results.values():
             if result.evaluated and (self.max_value is None or result.value > self.max_value):
                 self.max_value = result.value
-        for key, result in results.items():
-            if result.state is State.ALERT and key not in self._alerting:
-                interval = AlertInterval(self.group_names(key), at)
-                self._alerting[key] = interval
-                self.intervals.append(interval)
-                if self.first_alert_at is None:
-                    self.first_alert_at = at
+        # Groups that start alerting together are listed in key order, not in the order their logs were
+        # counted, which depends on how the input was cut and batched.
+        starting = [key for key, result in results.items() if result.state is State.ALERT and key not in self._alerting]
+        for key in sorted(starting):
+            interval = AlertInterval(self.group_names(key), at)
+            self._alerting[key] = interval
+            self.intervals.append(interval)
+            if self.first_alert_at is None:
+                self.first_alert_at = at
         for key in [k for k in self._alerting if k not in results or results[k].state is not State.ALERT]:
             self._alerting.pop(key).end = at
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+_LARGEST_SCALED = 2.0**1000
+"""Below this, `value` scaled by a power of two up to `times` stays finite."""
 RELATIVE_ACCURACY = 0.01
 """Every quantile is within 1 % of the true value at its rank."""
 
@@ -39,6 +41,20 @@ class ExactSum:
                 kept += 1
             value = high
         partials[kept:] = [value]
+
+    def add_times(self, value: float, times: int) -> None:
+        """Add `value` `times` times, exactly: as the sum of `value` scaled by the powers of two in `times`
+        (each scaling is exact), so the result equals `times` separate additions."""
+        if abs(value) * times > _LARGEST_SCALED:
+            for _ in range(times):  # the scaled values would overflow where the separate additions do not
+                self.add(value)
+            return
+        scale = 0
+        while times:
+            if times & 1:
+                self.add(math.ldexp(value, scale))
+            times >>= 1
+            scale += 1
 
     def merge(self, other: ExactSum) -> None:
         for partial in other._partials:
@@ -74,19 +90,26 @@ class Sketch:
     def total(self) -> float:
         return self.exact_sum.value
 
-    def add(self, value: float) -> None:
+    def add(self, value: float, times: int = 1) -> None:
+        """Add `value` (`times` times). Zero is one value, whatever its sign, so neither the minimum nor the
+        sum depends on which of `0.0` and `-0.0` came first."""
         if not math.isfinite(value):
             return
-        self.count += 1
-        self.exact_sum.add(value)
+        if value == 0:
+            value = 0.0
+        self.count += times
+        if times == 1:
+            self.exact_sum.add(value)
+        else:
+            self.exact_sum.add_times(value, times)
         self.minimum = min(self.minimum, value)
         self.maximum = max(self.maximum, value)
         if value == 0:
-            self._zeros += 1
+            self._zeros += times
             return
         buckets = self._positive if value > 0 else self._negative
         key = math.ceil(math.log(abs(value)) / self._log_gamma)
-        buckets[key] = buckets.get(key, 0) + 1
+        buckets[key] = buckets.get(key, 0) + times
 
     def merge(self, other: Sketch) -> None:
         """Add every value of `other` (same relative accuracy) to this sketch."""
@@ -100,7 +123,10 @@ class Sketch:
                 target[bucket] = target.get(bucket, 0) + count
 
     def _value_of(self, key: int) -> float:
-        return 2 * self._gamma**key / (self._gamma + 1)
+        try:
+            return 2 * self._gamma**key / (self._gamma + 1)
+        except OverflowError:  # a bucket of values near the largest float: `quantile` clamps to the extremes
+            return math.inf
 
     def quantile(self, q: float) -> float | None:
         """The value at rank floor(q × (count − 1)) of the sorted values, within the relative accuracy;

@@ -105,19 +105,24 @@ class Tally:
         """The earliest minute of a dated log."""
         self.last_minute: int | None = None
         """The latest minute of a dated log."""
-        self.last_timestamp: float | None = None
-        """The date of the last dated log in input order: undated logs after it take it."""
+        self.latest_minute: int | None = None
+        """The minute of the last dated log in input order: undated logs after it take it."""
         self.undecidable: Counter[str] = Counter()
         """Per monitor, the logs whose match reads an attribute only Datadog can compute."""
 
-    def dated(self, timestamp: float) -> int:
-        minute = math.floor(timestamp / 60)
-        self.last_timestamp = timestamp
+    def dated(self, minute: int) -> None:
+        """The next dated log, in input order, is in `minute`."""
+        self.latest_minute = minute
         if self.first_minute is None or minute < self.first_minute:
             self.first_minute = minute
         if self.last_minute is None or minute > self.last_minute:
             self.last_minute = minute
-        return minute
+
+    def data_period(self) -> tuple[float, float] | None:
+        """Epoch seconds from the start of the first dated log's minute to the end of the last one's."""
+        if self.first_minute is None or self.last_minute is None:
+            return None
+        return self.first_minute * 60.0, (self.last_minute + 1) * 60.0
 
     def merge(self, later: Tally) -> None:
         """Add the tally of the input that comes right after this tally's."""
@@ -128,15 +133,14 @@ class Tally:
             self.indexes[name].merge(counts)
         for name, aggregator in later.metrics.items():
             self.metrics[name].merge(aggregator)
-        undated_minute = None if self.last_timestamp is None else math.floor(self.last_timestamp / 60)
         for slug, buckets in later.monitors.items():
-            self.monitors[slug].merge(buckets, undated_minute)
+            self.monitors[slug].merge(buckets, self.latest_minute)
         for minute in (later.first_minute, later.last_minute):
             if minute is not None:
                 self.first_minute = minute if self.first_minute is None else min(self.first_minute, minute)
                 self.last_minute = minute if self.last_minute is None else max(self.last_minute, minute)
-        if later.last_timestamp is not None:
-            self.last_timestamp = later.last_timestamp
+        if later.latest_minute is not None:
+            self.latest_minute = later.latest_minute
 
 
 class Accumulator:
@@ -158,15 +162,15 @@ class Accumulator:
             metric_filters.append((search, (self.tally.metrics[name], compile_query(search))))
         self._metric_filters = _ByEventType(metric_filters)
 
-    def feed(self, ingested: Ingested) -> None:
-        """Count one log (see `count`) for the metrics and monitors whose filters match it."""
+    def feed(self, ingested: Ingested) -> int | None:
+        """Count one log (see `count`) for the metrics and monitors whose filters match it; its minute."""
         record = ingested.record
         decision = ingested.decision
         metrics = self.matching_metrics(record)
         monitors = (
             self.matching_monitors(record, decision.index) if ingested.indexed and decision.may_be_indexed else ()
         )
-        self.count(ingested, metrics, monitors)
+        return self.count(ingested, metrics, monitors)
 
     def matching_metrics(self, record: LogRecord) -> list[MetricAggregator]:
         """The log-based metrics whose filter matches the record."""
@@ -184,22 +188,21 @@ class Accumulator:
 
     def count(
         self, ingested: Ingested, metrics: Iterable[MetricAggregator], monitors: Iterable[MonitorBuckets]
-    ) -> None:
-        """Count one log for its index and the given metrics and monitors (those that match it). A log
-        without a date takes the previous log's; before any dated log, it counts for indexes and metrics
-        but no monitor can place it in a window."""
+    ) -> int | None:
+        """Count one log for its index and the given metrics and monitors (those that match it), and say
+        which minute it counts in. A log without a date takes the previous dated log's minute; before any
+        dated log, its minute is not known yet (None) and monitors keep it aside (`MonitorBuckets.undated`)."""
         tally = self.tally
         record = ingested.record
         timestamp = record.timestamp
-        minute: int | None = None
+        minute = tally.latest_minute
         placed = True  # a date no window holds (not finite) counts for indexes and metrics only
-        if timestamp is None:
-            if tally.last_timestamp is not None:
-                minute = math.floor(tally.last_timestamp / 60)
-        elif math.isfinite(timestamp):
-            minute = tally.dated(timestamp)
-        else:
-            placed = False
+        if timestamp is not None:
+            if math.isfinite(timestamp):
+                minute = math.floor(timestamp / 60)
+                tally.dated(minute)
+            else:
+                placed = False
         tally.events += 1
         decision = ingested.decision
         if decision.index is None:
@@ -214,18 +217,20 @@ class Accumulator:
         for aggregator in metrics:
             aggregator.add(record)
         if not (placed and ingested.indexed and decision.may_be_indexed):
-            return
+            return minute
         if record.unknown:
-            self._count_undecidable(record)
+            for slug in self.undecidable_monitors(record):
+                tally.undecidable[slug] += 1
         for buckets in monitors:
             buckets.add(record, minute)
+        return minute
 
-    def _count_undecidable(self, record: LogRecord) -> None:
-        """Count, per monitor, the logs whose match the emulator cannot decide: the search reads an attribute
+    def undecidable_monitors(self, record: LogRecord) -> list[str]:
+        """The monitors whose match the emulator cannot decide for this log: the search reads an attribute
         only Datadog can compute (GeoIP, Reference Tables). They are evaluated as if it were absent."""
-        for slug, search in self._monitor_searches.items():
-            if undecidable_fields(search, record):
-                self.tally.undecidable[slug] += 1
+        if not record.unknown:
+            return []
+        return [slug for slug, search in self._monitor_searches.items() if undecidable_fields(search, record)]
 
 
 class Evaluation:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from emulator_testing import record, rules_from_yaml, shipped_rules
+from hypothesis import given
+from hypothesis import strategies as st
 
 from logmon.emulator import Emulator, IndexDecision
 from logmon.logrecord import LogRecord
@@ -122,6 +124,19 @@ class TestSampling:
         assert first == [decision.kept(record(), f"line-{n}".encode()) for n in range(500)]
         assert True in first
         assert False in first
+
+    @given(st.floats(min_value=0.0, max_value=1.0, exclude_min=True, exclude_max=True), st.integers(0, 2**64 - 1))
+    def test_threshold_decides_as_the_fraction_does(self, rate: float, digest: int) -> None:
+        """Comparing a hash with `kept_from` decides exactly as `hash / 2**64 >= rate`, at the threshold too."""
+        threshold = IndexDecision("main", "s", rate).kept_from
+        for value in (digest, threshold - 1, threshold):
+            if 0 <= value < 2**64:
+                assert (value >= threshold) == (value / 2**64 >= rate)
+
+    def test_threshold_at_the_ends(self) -> None:
+        """At a rate of 1 no hash reaches the threshold; at 0 every hash does."""
+        assert IndexDecision("main", "s", 1.0).kept_from > 2**64 - 1
+        assert IndexDecision("main", "s", 0.0).kept_from == 0
 
     def test_fraction_kept_is_one_minus_the_rate(self) -> None:
         """Over many keys, the fraction kept is close to 1 − sample_rate."""

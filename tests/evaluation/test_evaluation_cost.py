@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from logmon.evaluation.cost import CostAccumulator, custom_metrics
+from logmon.evaluation.cost import custom_metrics
 from logmon.replay import Replay
 from logmon.rules.loader import RuleSet, rules_from_text
 from logmon.settings import IndexingPrice, Prices
@@ -63,6 +63,11 @@ def rules() -> RuleSet:
 
 def line(second: float, **fields: Any) -> bytes:
     log = {"timestamp": int((DAY + second) * 1000), "level": "info", "service": "payment-service", "message": "m"}
+    return orjson.dumps({**log, **fields}) + b"\n"
+
+
+def undated(**fields: Any) -> bytes:
+    log = {"level": "info", "service": "payment-service", "message": "m"}
     return orjson.dumps({**log, **fields}) + b"\n"
 
 
@@ -213,21 +218,19 @@ class TestMerge:
     @given(
         st.lists(
             st.tuples(
-                st.integers(0, 3 * 86_400),
+                st.one_of(st.none(), st.integers(0, 3 * 86_400)),
                 st.sampled_from([{}, {"path": "/health"}, {"event_category": "security"}, {"service": "o"}]),
             ),
             max_size=60,
         ),
         st.integers(0, 60),
     )
-    def test_merged_halves_equal_one_pass(self, logs: list[tuple[int, dict[str, Any]]], cut: int) -> None:
-        """Two accumulators over two parts of the input, merged, report what one accumulator over all of it does."""
+    def test_merged_halves_equal_one_pass(self, logs: list[tuple[int | None, dict[str, Any]]], cut: int) -> None:
+        """Two parts of the input replayed apart and merged cost what one pass over all of it does, undated logs
+        (which count towards the quota of the previous dated log's minute) included."""
         rules = rules_from_text(RULES)
-        lines = [line(second, **fields) for second, fields in sorted(logs, key=lambda log: log[0])]
+        lines = [undated(**fields) if second is None else line(second, **fields) for second, fields in logs]
         whole, first, second = Replay(rules), Replay(rules), Replay(rules)
-        whole.run(lines)
-        first.run(lines[:cut])
-        second.run(lines[cut:])
-        merged: CostAccumulator = first.cost
-        merged.merge(second.cost)
-        assert merged.report({}, Prices()) == whole.cost.report({}, Prices())
+        first.accumulate(lines[:cut])
+        first.part.merge(second.accumulate(lines[cut:]))
+        assert first.report(first.part)["cost"] == whole.run(lines)["cost"]

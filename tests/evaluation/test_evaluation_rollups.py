@@ -252,3 +252,50 @@ class TestAlertIntervals:
         assert timeline is not None
         assert {m - T0: r[()].state for m, r in timeline.items()} == {1: State.OK, 2: State.ALERT}
         assert MonitorEvaluator("x", evaluator.query, None).timeline is None
+
+
+def sketch_state(sketch: Sketch) -> tuple[object, ...]:
+    return (
+        sketch.count,
+        repr(sketch.total),  # an overflowing sum is nan on both sides
+        sketch.minimum,
+        sketch.maximum,
+        [sketch.quantile(q) for q in (0.0, 0.5, 0.9, 0.99, 1.0)],
+    )
+
+
+class TestRepeatedValues:
+    @given(
+        st.lists(
+            st.tuples(
+                st.one_of(st.floats(allow_nan=False), st.sampled_from([0.0, -0.0, 1e308, -1e308])), st.integers(1, 40)
+            ),
+            max_size=12,
+        )
+    )
+    @settings(max_examples=80, deadline=None)
+    def test_a_value_added_n_times_at_once_equals_n_additions(self, values: list[tuple[float, int]]) -> None:
+        """`add(value, n)` leaves the sketch (count, exact sum, extremes, quantiles) as n separate adds do, huge
+        values and both zeros included, so replay may count equal measures together."""
+        at_once, one_by_one = Sketch(), Sketch()
+        for value, times in values:
+            at_once.add(value, times)
+            for _ in range(times):
+                one_by_one.add(value)
+        try:
+            expected = sketch_state(one_by_one)
+        except (OverflowError, ValueError):  # an infinite sum: both fail alike
+            with pytest.raises((OverflowError, ValueError)):
+                sketch_state(at_once)
+            return
+        assert sketch_state(at_once) == expected
+
+    def test_zero_has_one_sign(self) -> None:
+        """`-0.0` and `0.0` are the same value to a sketch, whichever comes first."""
+        first, second = Sketch(), Sketch()
+        first.add(-0.0)
+        first.add(0.0)
+        second.add(0.0)
+        second.add(-0.0)
+        assert str(first.minimum) == str(second.minimum) == "0.0"
+        assert str(first.total) == "0.0"

@@ -6,11 +6,12 @@ import textwrap
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from replay_testing import shipped_rules
 
-from logmon.evaluation.fastpath import CACHE_SIZE, FastPath, FieldUse
+from logmon.evaluation.fastpath import CACHE_SIZE, FieldUse
 from logmon.replay import Replay
 from logmon.rules.loader import RuleSet, rules_from_text
 
@@ -259,7 +260,7 @@ class TestFallback:
             ),
             "inline.yaml",
         )
-        assert FastPath.for_rules(rules, Replay(rules, fast=False).accumulator) is None
+        assert Replay(rules).fast_path is None
 
     def test_date_remapper_on_another_key_has_no_fast_path(self) -> None:
         """A date read from elsewhere than `timestamp` depends on which pipelines ran: plain path."""
@@ -361,3 +362,123 @@ class TestFallback:
         assert FieldUse.of(rules).scanned == frozenset({"amount"})
         lines = encoded([{"kind": "pay", "amount": value} for value in (4111, "4111", "4111 4111", 12.5, "7")])
         same_report(rules, lines * 2)
+
+
+MEASURING = """
+indexes:
+  main:
+    filter: "*"
+    exclusion_filters:
+      - {name: by-request, filter: "@kind:routine", sample_rate: 0.5, sample_attribute: "@request_id"}
+      - {name: by-line, filter: "@kind:bulk", sample_rate: 0.6}
+metrics:
+  latency:
+    filter: "@kind:*"
+    compute: distribution
+    path: "@latency"
+    include_percentiles: true
+    group_by: ["@kind"]
+sensitive_data:
+  name: scanner
+  filter: "*"
+  rules:
+    digits:
+      name: digits
+      regex: "[0-9]{3}"
+      replacement: {type: replacement_string, replacement_string: "[n]"}
+monitors:
+  slow:
+    name: slow
+    search: "@kind:*"
+    rollup: pc90
+    measure: "@latency"
+    group_by: ["@kind"]
+    window: 2m
+    threshold: {critical: 100}
+  users:
+    name: users
+    search: "@kind:(routine OR bulk)"
+    rollup: cardinality
+    measure: "@user"
+    window: 3m
+    threshold: {critical: 5}
+"""
+"""Measures and sampling keys read per log (no rule decides on them), the scanner over them, and a
+cardinality of text values: what the fast path counts per distinct value at a flush."""
+
+PER_LOG_VALUES = st.one_of(
+    ANY_NUMBER,
+    st.none(),
+    st.sampled_from(["12", "1234", "", "x"]),
+    st.lists(st.one_of(st.integers(-3, 3), st.floats(-10, 10), st.booleans()), max_size=3),
+    st.dictionaries(st.sampled_from(["a", "b.c"]), SCALARS, max_size=2),
+)
+
+
+@st.composite
+def measured_traffic(draw: st.DrawFn) -> list[bytes]:
+    """A few kinds of log, each line with its own date, latency, user and request ID of any JSON type."""
+    lines = []
+    for _ in range(draw(st.integers(1, 80))):
+        log: dict[str, Any] = {"kind": draw(st.sampled_from(["routine", "bulk", "audit"]))}
+        for key, values in (
+            ("timestamp", dates(draw(SECOND))),
+            ("latency", PER_LOG_VALUES),
+            ("user", PER_LOG_VALUES),
+            ("request_id", PER_LOG_VALUES),
+        ):
+            if draw(st.integers(0, 5)):
+                log[key] = draw(values)
+        lines.extend(encoded([log]))
+    return lines
+
+
+class TestPerLogValues:
+    @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(measured_traffic())
+    def test_values_counted_together_report_as_counted_one_by_one(self, lines: list[bytes]) -> None:
+        """Measures, cardinalities and sampling keys of every JSON type (booleans, which equal 1 in Python,
+        objects and arrays included) report the same on the fast path, which counts equal values together."""
+        same_report(rules_from_text(textwrap.dedent(MEASURING), "inline.yaml"), lines)
+
+    def test_counted_values_are_flushed_when_a_batch_ends(self) -> None:
+        """After a batch of lines, nothing is left in the plans: the part holds every count."""
+        rules = rules_from_text(textwrap.dedent(MEASURING), "inline.yaml")
+        lines = encoded([{"kind": "audit", "timestamp": "2026-01-05T10:00:01.000000Z", "latency": 5}] * 50)
+        fast = Replay(rules)
+        fast.accumulate(lines)
+        assert fast.fast_path is not None
+        plans = [plan for shape in fast.fast_path._shapes.values() for plan in shape.plans.values()]
+        assert len(plans) == 1
+        assert (plans[0].rows, plans[0].kept_minutes, plans[0].dropped) == ([], {}, 0)
+        assert fast.report() == Replay(rules, fast=False).run(lines)
+
+
+class TestDates:
+    @pytest.mark.parametrize(
+        "date",
+        [
+            "2026-01-05T10:00:59.999999Z",
+            "2026-01-05T10:00:60.000000Z",
+            "2026-01-05T24:00:00.000000Z",
+            "2026-02-30T10:00:00.000000Z",
+            "1969-12-31T23:59:59.000000Z",
+            "1970-01-01T00:00:00.000000Z",
+            "9999-12-31T23:59:59.000000Z",
+            "9999-12-31T23:59:59.500000Z",
+            "2026-01-05T10:00:00.00000٣Z",
+            " 2026-01-05T10:00:00.000000Z",
+            "2026-01-05T10:0:00.000000ZZ",
+            "2026-01-05T10:00:00.000000z",
+        ],
+    )
+    def test_every_date_form_places_the_log_as_the_plain_path_does(self, date: str) -> None:
+        """Dates the minute cache takes, and edge cases it must leave to the parser, give the same report."""
+        rules = rules_from_text(textwrap.dedent(MEASURING), "inline.yaml")
+        logs = [
+            {"kind": "audit", "timestamp": "2026-01-05T09:59:00.000000Z", "latency": 1},
+            {"kind": "audit", "timestamp": date, "latency": 2},
+            {"kind": "audit", "timestamp": date[:16] + ":30.000000Z", "latency": 3},
+            {"kind": "audit", "timestamp": date, "latency": 4},
+        ]
+        same_report(rules, encoded(logs * 3))

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from replay_testing import TRAFFIC, logmon, shipped_rules
 
+from logmon import parallel
 from logmon.inputs import Inputs, Source, resolve
 from logmon.parallel import (
     ClusterUnavailable,
@@ -78,6 +79,19 @@ class TestPieces:
         cut = cut_at(path, [1, 500, 501, 10_000, path.stat().st_size - 3])
         assert b"".join(line for piece in cut for line in piece_lines(piece)) == path.read_bytes()
         assert all(piece.start == 0 or path.read_bytes()[piece.start - 1 : piece.start] == b"\n" for piece in cut)
+
+    @pytest.mark.parametrize("read_size", [1, 3, 64])
+    def test_pieces_read_in_blocks_split_lines_as_the_file_does(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read_size: int
+    ) -> None:
+        """Blocks that cut lines anywhere (and lines longer than a block) still give the file's lines."""
+        monkeypatch.setattr(parallel, "_READ_SIZE", read_size)
+        path = tmp_path / "odd.ndjson"
+        path.write_bytes(b'{"a": 1}\n\n{"b": "' + b"x" * 200 + b'"}\r\n{"c": 3}\n{"d": 4}')
+        cut = cut_at(path, [5, 9, 30, 215])
+        with path.open("rb") as stream:
+            expected = list(stream)
+        assert [line for piece in cut for line in piece_lines(piece)] == expected
 
     def test_a_large_file_is_cut_for_the_jobs(self, tmp_path: Path) -> None:
         """A file of several MiB becomes several pieces; a small one stays whole."""
