@@ -271,7 +271,7 @@ def _rules_or_exit(rules: Path, stack: str | None = None) -> tuple[RuleSet, Pric
     """The rules of a directory (with the stack's overrides) and the stack's prices; invalid rules, or rules
     the engine cannot run, are printed as findings and exit 1."""
     from logmon.diagnostics import RulesInvalid
-    from logmon.ruletest.runnable import rules_findings
+    from logmon.runnable import rules_findings
 
     if not rules.is_dir():
         raise usage_problem(f"no rules directory at {rules}; pass --rules DIR")
@@ -444,8 +444,8 @@ def process(
     from logmon.lint.stacks import stack_names
     from logmon.process import LineError, dumps, intake_emulator, process_lines
     from logmon.rules.loader import load_rules
-    from logmon.ruletest.runnable import rules_findings
     from logmon.ruletest.stacks import StackRules
+    from logmon.runnable import rules_findings
 
     if not rules.is_dir():
         raise usage_problem(f"no rules directory at {rules}; pass --rules DIR")

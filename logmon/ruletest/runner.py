@@ -31,8 +31,8 @@ from logmon.ruletest.expectations import (
 )
 from logmon.ruletest.lines import BASE_TIME, case_lines
 from logmon.ruletest.model import Case, RuleTestFile, duration_microseconds
-from logmon.ruletest.runnable import rules_findings
 from logmon.ruletest.stacks import StackRules
+from logmon.runnable import rules_findings
 
 START_MINUTE = math.floor(BASE_TIME.timestamp() / 60)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from logmon.diagnostics import Finding, Location, RulesInvalid, Severity
 from logmon.rules.loader import RuleSet, apply_overrides, display_name
-from logmon.ruletest.runnable import rules_findings
+from logmon.runnable import rules_findings
 from logmon.settings import read_stack_file, stack_file
 
 
