@@ -6,8 +6,10 @@ timestamp, a request ID, a duration). `FieldUse` works out from the rule set whi
 a decision, which are only read per log (dates, measures, the sampling attribute) and whether every stage
 can be enumerated at all. `FastPath` then keys each log on its top-level key names plus the values of the
 deciding keys: the first log of a key goes the plain way through the emulator and leaves a `Plan` (its
-processed record, index decision and matching metrics and monitors); later logs of the key copy their
-per-log values into that record and are counted with the plan's decisions.
+processed record, index decision and matching metrics and monitors). A later log of the key only adds to
+its plan's counts (per minute, kept or dropped, its bytes and its measured values), and `flush` adds those
+counts to the same tally, metrics, monitor buckets and cost counters the plain path fills: counting is
+addition, so the report is the same.
 
 Whatever the analysis cannot prove goes the plain way: a rule set with a processor or search it cannot
 enumerate gets no fast path at all, a log whose shape could change what the analysis assumed (a flat
