@@ -107,14 +107,18 @@ Runs = list[dict[str, object]]
 """Each run's floor and replay seconds, report digest and peak RSS."""
 
 
-def measure(sizes: list[int], runs: int, jobs: int) -> tuple[list[tuple[int, Runs]], bool, list[float], float]:
+def measure(
+    sizes: list[int], runs: int, jobs: int
+) -> tuple[list[tuple[int, Runs]], bool, tuple[list[float], list[float]], float]:
     """Runs per size; whether the smallest size's report equals the plain path's; at the largest size, the
-    `--jobs` speed-up of each run and the machine's parallel headroom (`replay_jobs.anchor`)."""
-    from replay_jobs import anchor, replay
+    `--jobs` speed-ups of each run (the replay's, the whole command's) and the machine's parallel headroom
+    (`replay_jobs.anchor`, `replay_jobs.speedups`)."""
+    from replay_jobs import anchor
+    from replay_jobs import speedups as parallel_speedups
 
     rows: list[tuple[int, Runs]] = []
     same_report = True
-    speedups: list[float] = []
+    speedups: tuple[list[float], list[float]] = ([], [])
     headroom = 0.0
     with tempfile.TemporaryDirectory() as scratch:
         for position, size in enumerate(sizes):
@@ -127,11 +131,9 @@ def measure(sizes: list[int], runs: int, jobs: int) -> tuple[list[tuple[int, Run
                 same_report = all(result["digest"] == plain["digest"] for result in results)
             if position == len(sizes) - 1 and jobs > 1:
                 headroom = anchor(jobs)
-                for _ in range(runs):
-                    one, one_report = replay(path, 1)
-                    many, many_report = replay(path, jobs)
-                    same_report = same_report and one_report == many_report
-                    speedups.append(one / many)
+                replayed, whole, same = parallel_speedups(path, jobs, runs)
+                same_report = same_report and same
+                speedups = (replayed, whole)
             path.unlink()
     return rows, same_report, speedups, headroom
 
@@ -170,15 +172,14 @@ def memory(rows: list[tuple[int, Runs]]) -> list[str]:
     return [f"peak RSS grows {growth:.2f}× from {first:,} to {last:,} lines"] if growth > MEMORY_TARGET else []
 
 
-def parallel(size: int, jobs: int, speedups: list[float], headroom: float) -> list[str]:
-    if not speedups:
+def parallel(size: int, jobs: int, speedups: tuple[list[float], list[float]], headroom: float) -> list[str]:
+    from replay_jobs import summary
+
+    replayed, whole = speedups
+    if not replayed:
         return []
-    median = statistics.median(speedups)
-    print(
-        f"--jobs {jobs} vs --jobs 1 at {size:,} lines (whole command, startup included): "
-        f"{', '.join(f'{s:.2f}' for s in speedups)}, median {median:.2f} (target ≥ {JOBS_TARGET}); "
-        f"a plain CPU loop on {jobs} processes: {headroom:.2f}"
-    )
+    print(summary(size, jobs, replayed, whole, headroom))
+    median = statistics.median(replayed)
     return [f"--jobs {jobs} speed-up {median:.2f} < {JOBS_TARGET}"] if median < JOBS_TARGET else []
 
 

@@ -10,9 +10,10 @@ import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from replay_testing import logmon
+from replay_testing import logmon, shipped_rules
 
 from logmon.inputs import InputProblem, hour_range, parse_hour, resolve
+from logmon.replay import Replay
 from logmon.simulate import simulate
 
 MINUTE = b"".join(simulate(1))
@@ -94,6 +95,20 @@ class TestLocalSources:
 
 
 class TestSourceProblems:
+    @pytest.mark.parametrize("complete", [0, 1, 4095, 4096, 4097, 9000])
+    def test_lines_read_before_a_source_breaks_are_replayed(self, tmp_path: Path, complete: int) -> None:
+        """A gzip file cut short is replayed up to the last line it gave, wherever that falls in a chunk, then
+        reported as unreadable from there on."""
+        lines = list(simulate(40))[:complete]
+        whole = gzip.compress(b"".join(lines) + b'{"level": "info", "message": "cut off here, and more after it"}\n')
+        path = tmp_path / "cut.ndjson.gz"
+        path.write_bytes(whole[: len(whole) - 12])  # the gzip trailer and the last bytes of the stream are gone
+        run = Replay(shipped_rules())
+        report = run.run_inputs(resolve([str(path)]))
+        assert report["events"] == complete
+        assert report["malformed"]["count"] == 1
+        assert report["malformed"]["lines"][0]["reason"].startswith("unreadable from here on")
+
     def test_empty_directory(self, tmp_path: Path) -> None:
         """A directory without log files is a usage problem, exit 2."""
         result = logmon("replay", str(tmp_path))
