@@ -6,7 +6,7 @@ It writes the logger output of a simulated service, then, `--runs` times and alt
 - the replay itself, in a fresh process that has imported logmon and loaded the rules: the single-stream
   path `--jobs 1` takes, and the pieces on N processes, merged and evaluated, that `--jobs N` takes. The
   target is judged on this figure: it is what `--jobs` changes, and what a week of logs is made of;
-- the whole command, `logmon replay --format json --jobs 1` and `--jobs N`, startup included. About 0.6 s of
+- the whole command, `logmon replay --format json --jobs 1` and `--jobs N`, startup included. About 0.7 s of
   it (interpreter, imports, rule loading) is the same for every N and runs on one core, so on a 1M-line file,
   which one core replays in about 4.5 s, it caps this figure near 1.7 by itself.
 Both check that every run prints the same report. As an anchor in the same run it times a plain CPU-bound
