@@ -14,61 +14,43 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-_LARGEST_SCALED = 2.0**1000
-"""Below this, `value` scaled by a power of two up to `times` stays finite."""
 RELATIVE_ACCURACY = 0.01
 """Every quantile is within 1 % of the true value at its rank."""
+_SCALE = 1074
+"""2**-1074 is the smallest positive float, so every finite float times 2**1074 is an integer."""
 
 
 class ExactSum:
-    """A sum of floats kept without rounding error (Shewchuk's non-overlapping partials), so the result does
-    not depend on the order values were added or on how partial sums were merged."""
+    """A sum of floats kept without rounding error, as an integer count of 2**-1074, so the result does not
+    depend on the order values were added, on how partial sums were merged, or on whether equal values
+    were added one by one or together. The value is the exact sum correctly rounded (as `math.fsum` gives
+    it), and ±inf where that is beyond the largest float."""
 
-    __slots__ = ("_partials",)
+    __slots__ = ("_scaled",)
 
     def __init__(self) -> None:
-        self._partials: list[float] = []
+        self._scaled = 0
 
-    def add(self, value: float) -> None:
-        partials = self._partials
-        kept = 0
-        for stored in partials:
-            small, large = (value, stored) if abs(value) < abs(stored) else (stored, value)
-            high = large + small
-            low = small - (high - large)
-            if low:
-                partials[kept] = low
-                kept += 1
-            value = high
-        partials[kept:] = [value]
-
-    def add_times(self, value: float, times: int) -> None:
-        """Add `value` `times` times, exactly: as the sum of `value` scaled by the powers of two in `times`
-        (each scaling is exact), so the result equals `times` separate additions."""
-        if abs(value) * times > _LARGEST_SCALED:
-            for _ in range(times):  # the scaled values would overflow where the separate additions do not
-                self.add(value)
-            return
-        scale = 0
-        while times:
-            if times & 1:
-                self.add(math.ldexp(value, scale))
-            times >>= 1
-            scale += 1
+    def add(self, value: float, times: int = 1) -> None:
+        """Add a finite `value`, `times` times."""
+        numerator, denominator = value.as_integer_ratio()  # the denominator is a power of two, at most 2**1074
+        self._scaled += (numerator * times) << (_SCALE - denominator.bit_length() + 1)
 
     def merge(self, other: ExactSum) -> None:
-        for partial in other._partials:
-            self.add(partial)
+        self._scaled += other._scaled
 
     @property
     def value(self) -> float:
-        return math.fsum(self._partials)
+        try:
+            return self._scaled / (1 << _SCALE)  # integer division is correctly rounded
+        except OverflowError:
+            return math.inf if self._scaled > 0 else -math.inf
 
-    def __getstate__(self) -> list[float]:
-        return self._partials
+    def __getstate__(self) -> int:
+        return self._scaled
 
-    def __setstate__(self, state: list[float]) -> None:
-        self._partials = state
+    def __setstate__(self, state: int) -> None:
+        self._scaled = state
 
 
 @dataclass
@@ -98,10 +80,7 @@ class Sketch:
         if value == 0:
             value = 0.0
         self.count += times
-        if times == 1:
-            self.exact_sum.add(value)
-        else:
-            self.exact_sum.add_times(value, times)
+        self.exact_sum.add(value, times)
         self.minimum = min(self.minimum, value)
         self.maximum = max(self.maximum, value)
         if value == 0:

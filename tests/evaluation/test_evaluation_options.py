@@ -3,6 +3,7 @@ missing data, and the delay before a new group is evaluated (docs/rule-tests.md,
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any
 
@@ -197,6 +198,35 @@ class TestExactMerges:
         for value in (1e100, 1.0, -1e100, 0.1, 0.2):
             total.add(value)
         assert total.value == 1.3
+
+    @given(st.lists(st.floats(allow_nan=False, allow_infinity=False), max_size=12))
+    @settings(max_examples=100, deadline=None)
+    def test_exact_sum_is_fsum_in_any_order_and_infinite_past_the_largest_float(self, values: list[float]) -> None:
+        """The value is `math.fsum`'s (the exact sum, rounded once) whatever the order; a sum past the largest
+        float is an infinity of its sign rather than an error or a NaN."""
+        forward, backward = ExactSum(), ExactSum()
+        for value in values:
+            forward.add(value)
+        for value in reversed(values):
+            backward.add(value)
+        try:
+            expected = math.fsum(values)
+        except OverflowError:
+            assert math.isinf(forward.value)
+        else:
+            assert forward.value == expected
+        assert repr(forward.value) == repr(backward.value)
+
+    def test_a_value_added_times_over_is_a_sum_of_that_many(self) -> None:
+        """`add(value, n)` is n additions, however large n."""
+        once, repeated = ExactSum(), ExactSum()
+        once.add(0.1, 1000)
+        for _ in range(1000):
+            repeated.add(0.1)
+        assert once.value == repeated.value == math.fsum([0.1] * 1000)
+        huge = ExactSum()
+        huge.add(1e308, 2)
+        assert huge.value == math.inf
 
 
 class TestUndatedAndUnplaceable:

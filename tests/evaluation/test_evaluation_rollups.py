@@ -257,7 +257,7 @@ class TestAlertIntervals:
 def sketch_state(sketch: Sketch) -> tuple[object, ...]:
     return (
         sketch.count,
-        repr(sketch.total),  # an overflowing sum is nan on both sides
+        repr(sketch.total),  # an infinite sum compares as text
         sketch.minimum,
         sketch.maximum,
         [sketch.quantile(q) for q in (0.0, 0.5, 0.9, 0.99, 1.0)],
@@ -282,13 +282,7 @@ class TestRepeatedValues:
             at_once.add(value, times)
             for _ in range(times):
                 one_by_one.add(value)
-        try:
-            expected = sketch_state(one_by_one)
-        except (OverflowError, ValueError):  # an infinite sum: both fail alike
-            with pytest.raises((OverflowError, ValueError)):
-                sketch_state(at_once)
-            return
-        assert sketch_state(at_once) == expected
+        assert sketch_state(at_once) == sketch_state(one_by_one)
 
     def test_zero_has_one_sign(self) -> None:
         """`-0.0` and `0.0` are the same value to a sketch, whichever comes first."""
