@@ -381,6 +381,8 @@ _DATE_HEAD: Final = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T(?:[01][0-9]|2[0-3])
 _LAST_MINUTE: Final = math.floor(LATEST_DATE / 60)
 """The last minute whose dates are only partly valid: it is not cached."""
 _UNSEEN: Final = object()
+MINUTES_CACHED: Final = 65536
+"""Minutes (about 45 days) the date cache holds before it starts over."""
 
 FLUSH_EVERY: Final = 16384
 """Lines counted on the fast path between flushes: what a plan holds until then stays small."""
@@ -638,6 +640,8 @@ class FastPath:
         if _DATE_HEAD(head) is not None:
             minute = _minute(parse_date(head + ":00.000000Z"))
             if minute is None or minute < _LAST_MINUTE:
+                if len(self._minutes) >= MINUTES_CACHED:
+                    self._minutes.clear()  # one entry per minute of input: a long replay must not grow it
                 self._minutes[head] = minute
         return _minute(parse_date(value))
 

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from replay_testing import shipped_rules
 
+from logmon.evaluation import fastpath
 from logmon.evaluation.fastpath import CACHE_SIZE, FieldUse
 from logmon.replay import Replay
 from logmon.rules.loader import RuleSet, rules_from_text
@@ -482,3 +483,14 @@ class TestDates:
             {"kind": "audit", "timestamp": date, "latency": 4},
         ]
         same_report(rules, encoded(logs * 3))
+
+    def test_the_minute_cache_stays_bounded(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Past its size the date cache starts over, and the report is still the plain path's."""
+        monkeypatch.setattr(fastpath, "MINUTES_CACHED", 3)
+        rules = rules_from_text(textwrap.dedent(MEASURING), "inline.yaml")
+        logs = [{"kind": "audit", "timestamp": f"2026-01-05T10:{m:02d}:07.000000Z", "latency": m} for m in range(10)]
+        fast = Replay(rules)
+        fast.accumulate(encoded(logs * 2))
+        assert fast.fast_path is not None
+        assert 0 < len(fast.fast_path._minutes) <= 3
+        assert fast.report() == Replay(rules, fast=False).run(encoded(logs * 2))
